@@ -1,0 +1,3 @@
+/** The control-plane/data-plane contract: see types.ts. */
+export type * from './types.ts';
+export type * from './report.ts';
