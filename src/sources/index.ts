@@ -1,0 +1,2 @@
+/** Configuration sources: they produce resources (or change signals) and never import the proxy. */
+export * from './files.ts';
