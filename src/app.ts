@@ -1,0 +1,190 @@
+/**
+ * The composition root: files → store → compile → proxy, with the admin API, metrics and access log
+ * subscribed beside it. The only module that imports every folder. It owns the reload sequence:
+ * read, merge with the last good set, compile, and swap only when the snapshot changed; endpoint-only
+ * changes go straight to the proxy without touching routes.
+ */
+import { isDeepStrictEqual } from 'node:util';
+import { formatConfigError, type ConfigError } from './lib/index.ts';
+import { loadConfigPaths } from './resources/index.ts';
+import { compile, compileEndpoints } from './compile/index.ts';
+import { createLastGoodStore } from './store/index.ts';
+import { watchPaths, type FileWatcher } from './sources/index.ts';
+import { createProxy, type Proxy, type BoundSocket } from './proxy/index.ts';
+import { createMetrics, createAccessLog, createLogger } from './observe/index.ts';
+import { createAdminServer } from './admin/index.ts';
+import { configChannel, type CompileReport, type EndpointSets, type Snapshot, type ResourceStatus } from './snapshot/index.ts';
+
+export interface FerryOptions {
+  configPaths: string[];
+  /** `namespace/gateway/port` → address to bind instead of the declared port on all addresses. */
+  binds: ReadonlyMap<string, { host: string; port: number }>;
+  admin: { host: string; port: number } | null;
+  /** `stdout`, `off`, or a file path. */
+  accessLog: string;
+  logLevel: string;
+  drainTimeoutMs: number;
+  encodedSlashes: 'reject' | 'keep' | 'decode';
+  /** Watch the configuration and reload on change (default true). */
+  watch: boolean;
+}
+
+export type ReloadOutcome = 'applied' | 'rejected' | 'unchanged';
+
+export interface Ferry {
+  readonly sockets: () => BoundSocket[];
+  readonly admin: { host: string; port: number } | null;
+  reload(): Promise<ReloadOutcome>;
+  stop(): Promise<void>;
+}
+
+export async function startFerry(options: FerryOptions): Promise<Ferry> {
+  const log = createLogger({ level: options.logLevel });
+  const metrics = createMetrics();
+  const unsubscribeMetrics = metrics.subscribe();
+  const accessLog = options.accessLog === 'off' ? null : createAccessLog({ destination: options.accessLog });
+  const unsubscribeAccess = accessLog?.subscribe();
+  const proxy: Proxy = createProxy({ encodedSlashes: options.encodedSlashes });
+  const store = createLastGoodStore<Parameters<typeof compile>[0]['resources'][number]>();
+
+  let snapshot: Snapshot | null = null;
+  let endpoints: EndpointSets = new Map();
+  let report: CompileReport | null = null;
+  let lastReload: { at: string; outcome: ReloadOutcome; hash: string; errors: number } | null = null;
+  let draining = false;
+
+  const reloadOnce = async (): Promise<ReloadOutcome> => {
+    const load = await loadConfigPaths(options.configPaths);
+    const merged = store.merge(load);
+    const compiled = compile({ resources: merged.resources, binds: options.binds });
+    const errors: ConfigError[] = [...load.errors, ...merged.held, ...compiled.report.errors];
+    report = { resources: withRejected(compiled.report.resources, load.errors), errors };
+    for (const e of errors) {
+      const line = formatConfigError(e);
+      if (e.severity === 'error') log.error({ configError: e }, line);
+      else log.warn({ configError: e }, line);
+    }
+    const errorCount = errors.filter((e) => e.severity === 'error').length;
+
+    let outcome: ReloadOutcome;
+    if (snapshot !== null && snapshot.hash === compiled.snapshot.hash) {
+      outcome = errorCount > 0 ? 'rejected' : 'unchanged';
+    } else {
+      const applied = await proxy.apply(compiled.snapshot);
+      for (const e of applied.errors) log.error({ socket: e.socket }, `cannot serve ${e.socket}: ${e.message}`);
+      snapshot = compiled.snapshot;
+      outcome = 'applied';
+    }
+    const nextEndpoints = compileEndpoints(merged.resources, compiled.snapshot);
+    if (!isDeepStrictEqual(nextEndpoints, endpoints)) {
+      endpoints = nextEndpoints;
+      proxy.setEndpoints(endpoints);
+    }
+    lastReload = { at: new Date().toISOString(), outcome, hash: compiled.snapshot.hash, errors: errorCount };
+    configChannel.publish({ outcome, hash: compiled.snapshot.hash, errors: errorCount });
+    log.info({ outcome, hash: compiled.snapshot.hash, errors: errorCount }, 'configuration loaded');
+    return outcome;
+  };
+
+  // Reloads never overlap: a change during a reload schedules exactly one more.
+  let running: Promise<ReloadOutcome> | null = null;
+  let again = false;
+  const reload = async (): Promise<ReloadOutcome> => {
+    if (running) {
+      again = true;
+      return running;
+    }
+    running = (async () => {
+      let outcome: ReloadOutcome;
+      do {
+        again = false;
+        try {
+          outcome = await reloadOnce();
+        } catch (err) {
+          log.error({ err }, 'reload failed; the last good configuration keeps serving');
+          outcome = 'rejected';
+        }
+      } while (again);
+      return outcome;
+    })();
+    try {
+      return await running;
+    } finally {
+      running = null;
+    }
+  };
+
+  await reload();
+
+  const admin = options.admin
+    ? await createAdminServer({
+        host: options.admin.host,
+        port: options.admin.port,
+        registry: metrics.registry,
+        state: {
+          ready: () => snapshot !== null && !draining,
+          snapshot: () => snapshot,
+          endpoints: () => endpoints,
+          report: () => report,
+          lastReload: () => lastReload,
+          sockets: () => proxy.sockets(),
+        },
+      })
+    : null;
+
+  const watcher: FileWatcher | null = options.watch
+    ? watchPaths(options.configPaths, () => void reload(), { onError: (err) => log.warn({ err }, 'watching configuration failed') })
+    : null;
+
+  log.info(
+    { sockets: proxy.sockets(), admin: admin ? { host: admin.host, port: admin.port } : null },
+    'listening',
+  );
+
+  return {
+    sockets: () => proxy.sockets(),
+    admin: admin ? { host: admin.host, port: admin.port } : null,
+    reload,
+    async stop() {
+      draining = true;
+      watcher?.close();
+      log.info({ graceMs: options.drainTimeoutMs }, 'draining');
+      await proxy.drain(options.drainTimeoutMs);
+      await admin?.close();
+      unsubscribeAccess?.();
+      await accessLog?.flush();
+      unsubscribeMetrics();
+      log.info({}, 'stopped');
+    },
+  };
+}
+
+/** Adds a rejected status for every resource that failed validation and so never reached compile. */
+function withRejected(statuses: readonly ResourceStatus[], errors: readonly ConfigError[]): ResourceStatus[] {
+  const out = [...statuses];
+  const seen = new Set(statuses.map((s) => `${s.kind}/${s.namespace}/${s.name}`));
+  const byKey = new Map<string, ConfigError[]>();
+  for (const e of errors) {
+    if (e.severity !== 'error' || !e.kind || !e.name) continue;
+    const key = `${e.kind}/${e.namespace ?? 'default'}/${e.name}`;
+    if (!byKey.has(key)) byKey.set(key, []);
+    byKey.get(key)!.push(e);
+  }
+  for (const [key, errs] of byKey) {
+    const first = errs[0];
+    const status: ResourceStatus = {
+      kind: first.kind!, namespace: first.namespace ?? 'default', name: first.name!, file: first.file, line: first.line,
+      accepted: false,
+      conditions: [{ type: 'Accepted', status: 'False', reason: 'Invalid', message: errs.map((e) => `${e.field}: ${e.message}`).join('; ') }],
+      parents: [], errors: errs,
+    };
+    if (seen.has(key)) {
+      // A held-back last good version is serving; show the new version's rejection beside it.
+      const i = out.findIndex((s) => `${s.kind}/${s.namespace}/${s.name}` === key);
+      out[i] = { ...out[i], conditions: [...out[i].conditions, ...status.conditions], errors: [...out[i].errors, ...errs] };
+    } else {
+      out.push(status);
+    }
+  }
+  return out;
+}
