@@ -24,7 +24,7 @@ test('productcatalog moves from the VM copy to the Kubernetes copy with no faile
   const ferry = await startFerry(['--config', cfg.dir, '--bind', 'default/edge/80=127.0.0.1:0', '--admin', '127.0.0.1:0', '--access-log', 'off']);
   const ready = await ferry.waitForReady();
   const gateway = `http://127.0.0.1:${ready.sockets[0].port}`;
-  const admin = `http://127.0.0.1:${ready.admin.port}`;
+  const admin = `http://127.0.0.1:${ready.admin!.port}`;
   const client = new ContinuousClient(new Pool(gateway, { connections: 4 }), 4);
   t.after(async () => {
     await client.stop();

@@ -24,7 +24,7 @@ test('admin API, metrics and access log describe what was served', async (t) => 
   });
   const ready = await ferry.waitForReady();
   const gateway = `http://127.0.0.1:${ready.sockets[0].port}`;
-  const admin = `http://127.0.0.1:${ready.admin.port}`;
+  const admin = `http://127.0.0.1:${ready.admin!.port}`;
 
   assert.equal((await fetch(`${admin}/ready`)).status, 200);
   const res = await fetch(`${gateway}/hello?x=1`, { headers: { host: 'app.example.com', 'x-request-id': 'req-123' } });

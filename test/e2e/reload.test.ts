@@ -23,7 +23,7 @@ async function setup(t: { after: (fn: () => Promise<void>) => void }) {
   const ferry = await startFerry(['--config', cfg.dir, '--bind', 'default/edge/80=127.0.0.1:0', '--admin', '127.0.0.1:0', '--access-log', 'off']);
   const ready = await ferry.waitForReady();
   const gateway = `http://127.0.0.1:${ready.sockets[0].port}`;
-  const admin = `http://127.0.0.1:${ready.admin.port}`;
+  const admin = `http://127.0.0.1:${ready.admin!.port}`;
   t.after(async () => {
     await ferry.stop();
     await Promise.all([a.close(), b.close(), cfg.remove()]);
