@@ -3,3 +3,4 @@ export * from './eventually.ts';
 export * from './upstreams.ts';
 export * from './certs.ts';
 export * from './processes.ts';
+export * from './records.ts';
