@@ -1,0 +1,30 @@
+/** What the admin API reads from the running gateway: supplied by the composition root. */
+import type { CompileReport, EndpointSets, Snapshot } from '../snapshot/index.ts';
+
+export interface BoundSocketInfo {
+  readonly key: string;
+  readonly host: string;
+  readonly port: number;
+  readonly protocol: string;
+}
+
+export interface LastReload {
+  /** ISO time of the load. */
+  readonly at: string;
+  readonly outcome: 'applied' | 'rejected' | 'unchanged';
+  readonly hash: string;
+  readonly errors: number;
+}
+
+export interface AdminState {
+  /** True once the first snapshot is applied and while not draining. */
+  ready(): boolean;
+  /** The snapshot currently applied. */
+  snapshot(): Snapshot | null;
+  endpoints(): EndpointSets;
+  /** The compile report of the latest attempt, including rejected ones. */
+  report(): CompileReport | null;
+  lastReload(): LastReload | null;
+  /** Sockets actually bound. */
+  sockets(): readonly BoundSocketInfo[];
+}
