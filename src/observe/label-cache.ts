@@ -1,16 +1,19 @@
 /**
- * A bounded cache of labelled metric children, keyed by up to four label values through nested Maps
- * so a hit allocates nothing (no joined key string). When it holds `max` tuples it starts over,
- * which keeps memory bounded whatever values arrive; a miss only costs prom-client's own lookup.
+ * Bounded storage of per-label-tuple cells, keyed by up to four label values through nested Maps so
+ * a hit allocates nothing (no joined key string). Past `max` tuples, new tuples share one overflow
+ * cell (every label `overflow`): memory stays bounded whatever values arrive, and nothing is lost.
  */
 
 type Level<C> = Map<string, Map<string, Map<string, Map<string, C>>>>;
+
+export const OVERFLOW = 'overflow';
 
 export class LabelCache<C> {
   readonly #max: number;
   readonly #create: (a: string, b: string, c: string, d: string) => C;
   #root: Level<C> = new Map();
-  #size = 0;
+  #all: C[] = [];
+  #overflow: C | undefined;
 
   constructor(max: number, create: (a: string, b: string, c: string, d: string) => C) {
     this.#max = max;
@@ -19,28 +22,39 @@ export class LabelCache<C> {
 
   /** Pass '' for unused trailing labels. */
   get(a: string, b: string, c: string, d: string): C {
-    let l1 = this.#root.get(a);
-    if (l1 === undefined) this.#root.set(a, (l1 = new Map()));
-    let l2 = l1.get(b);
-    if (l2 === undefined) l1.set(b, (l2 = new Map()));
-    let l3 = l2.get(c);
-    if (l3 === undefined) l2.set(c, (l3 = new Map()));
-    let child = l3.get(d);
-    if (child === undefined) {
-      child = this.#create(a, b, c, d);
-      if (this.#size >= this.#max) {
-        this.#root = new Map();
-        this.#size = 0;
-        return child;
+    const l1 = this.#root.get(a);
+    const l2 = l1?.get(b);
+    const l3 = l2?.get(c);
+    const hit = l3?.get(d);
+    if (hit !== undefined) return hit;
+    if (this.#all.length >= this.#max) {
+      if (this.#overflow === undefined) {
+        this.#overflow = this.#create(OVERFLOW, OVERFLOW, OVERFLOW, OVERFLOW);
+        this.#all.push(this.#overflow);
       }
-      l3.set(d, child);
-      this.#size++;
+      return this.#overflow;
     }
-    return child;
+    const cell = this.#create(a, b, c, d);
+    let m1 = l1;
+    if (m1 === undefined) this.#root.set(a, (m1 = new Map()));
+    let m2 = l2;
+    if (m2 === undefined) m1.set(b, (m2 = new Map()));
+    let m3 = l3;
+    if (m3 === undefined) m2.set(c, (m3 = new Map()));
+    m3.set(d, cell);
+    this.#all.push(cell);
+    return cell;
   }
 
-  get size(): number {
-    return this.#size;
+  /** Every cell, in creation order (the overflow cell included once it exists). */
+  all(): readonly C[] {
+    return this.#all;
+  }
+
+  clear(): void {
+    this.#root = new Map();
+    this.#all = [];
+    this.#overflow = undefined;
   }
 }
 

@@ -1,23 +1,24 @@
 /**
  * Prometheus metrics: subscribes to the data plane's request, upstream and config channels and keeps
  * the `ferry_*` counters, histograms and gauges, plus Node's process metrics. Runs once per request,
- * so labelled children are cached (bounded) and no label string is built per request.
+ * so per-request series are plain numbers in bounded cells (series.ts): no label string per request.
  */
 import client from 'prom-client';
-import type { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import {
   configChannel, requestChannel, upstreamChannel,
   type ConfigEvent, type RequestRecord, type UpstreamEvent,
 } from '../snapshot/index.ts';
-import { LabelCache, statusLabel } from './label-cache.ts';
+import { statusLabel } from './label-cache.ts';
+import { CounterSeries, GaugeSeries, HistogramSeries } from './series.ts';
 
 export interface MetricsOptions {
   /** Registry to register into; default a new one. */
   registry?: Registry;
   /** Collect prom-client's default process metrics (prefixed `ferry_`); default true. */
   processMetrics?: boolean;
-  /** Largest number of cached label tuples per metric; default 10,000. */
-  maxCachedChildren?: number;
+  /** Largest number of label tuples per metric; past it new ones are counted as `overflow`. Default 10,000. */
+  maxSeries?: number;
 }
 
 export interface Metrics {
@@ -35,86 +36,82 @@ const NONE = 'none';
 export function createMetrics(opts: MetricsOptions = {}): Metrics {
   const registry = opts.registry ?? new client.Registry();
   const registers = [registry];
-  const max = opts.maxCachedChildren ?? 10_000;
+  const max = opts.maxSeries ?? 10_000;
   if (opts.processMetrics !== false) client.collectDefaultMetrics({ register: registry, prefix: 'ferry_' });
 
-  const requests: Counter<string> = new client.Counter({
+  const series = { registers, maxSeries: max };
+  const requests = new CounterSeries({
+    ...series,
     name: 'ferry_requests_total',
     help: 'Downstream requests answered, by gateway, route, backend and status code.',
     labelNames: ['gateway', 'route', 'backend', 'code'],
-    registers,
   });
-  const requestDuration: Histogram<string> = new client.Histogram({
+  const requestDuration = new HistogramSeries({
+    ...series,
     name: 'ferry_request_duration_seconds',
     help: 'Time from a request arriving until its response finished.',
     labelNames: ['gateway', 'route', 'backend'],
-    buckets: [...LATENCY_BUCKETS],
-    registers,
+    buckets: LATENCY_BUCKETS,
   });
-  const upstreamDuration: Histogram<string> = new client.Histogram({
+  const upstreamDuration = new HistogramSeries({
+    ...series,
     name: 'ferry_upstream_duration_seconds',
     help: 'Time from sending a request upstream until its response headers arrived (last attempt).',
     labelNames: ['backend'],
-    buckets: [...LATENCY_BUCKETS],
-    registers,
+    buckets: LATENCY_BUCKETS,
   });
-  const requestErrors: Counter<string> = new client.Counter({
+  const requestErrors = new CounterSeries({
+    ...series,
     name: 'ferry_request_errors_total',
     help: 'Requests Ferry answered or failed itself, by reason (no_route, upstream_timeout...).',
     labelNames: ['gateway', 'error'],
-    registers,
   });
-  const connections: Gauge<string> = new client.Gauge({
+  const connections = new GaugeSeries({
+    ...series,
     name: 'ferry_upstream_connections_active',
     help: 'Open connections to upstream endpoints.',
     labelNames: ['backend'],
-    registers,
   });
-  const upstreamEvents: Counter<string> = new client.Counter({
+  const upstreamEvents = new CounterSeries({
+    ...series,
     name: 'ferry_upstream_events_total',
     help: 'Upstream connection pool events other than connect/disconnect (errors, resets, retries, mirrors).',
     labelNames: ['backend', 'type'],
-    registers,
   });
-  const reloads: Counter<string> = new client.Counter({
+  const bytes = new CounterSeries({
+    ...series,
+    name: 'ferry_request_bytes_total',
+    help: 'Body bytes received from clients (in) and sent to them (out).',
+    labelNames: ['direction'],
+  });
+  // Reloads are rare: prom-client's own counter is fine here.
+  const reloads = new client.Counter({
     name: 'ferry_config_reloads_total',
     help: 'Configuration loads, by outcome (applied, rejected, unchanged).',
     labelNames: ['outcome'],
     registers,
   });
-  const bytes: Counter<string> = new client.Counter({
-    name: 'ferry_request_bytes_total',
-    help: 'Body bytes received from clients (in) and sent to them (out).',
-    labelNames: ['direction'],
-    registers,
-  });
 
-  const requestChildren = new LabelCache(max, (g, r, b, c) => requests.labels(g, r, b, c));
-  const durationChildren = new LabelCache(max, (g, r, b) => requestDuration.labels(g, r, b));
-  const upstreamChildren = new LabelCache(max, (b) => upstreamDuration.labels(b));
-  const errorChildren = new LabelCache(max, (g, e) => requestErrors.labels(g, e));
-  const connectionChildren = new LabelCache(max, (b) => connections.labels(b));
-  const eventChildren = new LabelCache(max, (b, t) => upstreamEvents.labels(b, t));
-  const bytesIn = bytes.labels('in');
-  const bytesOut = bytes.labels('out');
+  const bytesIn = bytes.cell('in');
+  const bytesOut = bytes.cell('out');
 
   const onRequest = (message: unknown): void => {
     const r = message as RequestRecord;
     const route = r.route ?? NONE;
     const backend = r.backend ?? NONE;
-    requestChildren.get(r.gateway, route, backend, statusLabel(r.status)).inc();
-    durationChildren.get(r.gateway, route, backend, '').observe(r.durationMs / 1000);
-    if (r.upstreamMs !== null && r.backend !== null) upstreamChildren.get(r.backend, '', '', '').observe(r.upstreamMs / 1000);
-    if (r.error !== undefined) errorChildren.get(r.gateway, r.error, '', '').inc();
-    if (r.bytesIn > 0) bytesIn.inc(r.bytesIn);
-    if (r.bytesOut > 0) bytesOut.inc(r.bytesOut);
+    requests.cell(r.gateway, route, backend, statusLabel(r.status)).value++;
+    requestDuration.record(requestDuration.cell(r.gateway, route, backend), r.durationMs / 1000);
+    if (r.upstreamMs !== null && r.backend !== null) upstreamDuration.record(upstreamDuration.cell(r.backend), r.upstreamMs / 1000);
+    if (r.error !== undefined) requestErrors.cell(r.gateway, r.error).value++;
+    bytesIn.value += r.bytesIn;
+    bytesOut.value += r.bytesOut;
   };
 
   const onUpstream = (message: unknown): void => {
     const e = message as UpstreamEvent;
-    if (e.type === 'connect') connectionChildren.get(e.backend, '', '', '').inc();
-    else if (e.type === 'disconnect') connectionChildren.get(e.backend, '', '', '').dec();
-    else eventChildren.get(e.backend, e.type, '', '').inc();
+    if (e.type === 'connect') connections.cell(e.backend).value++;
+    else if (e.type === 'disconnect') connections.cell(e.backend).value--;
+    else upstreamEvents.cell(e.backend, e.type).value++;
   };
 
   const onConfig = (message: unknown): void => {
