@@ -1,0 +1,125 @@
+/**
+ * compile(): resources → Snapshot + CompileReport. Pure: no I/O, clock or randomness; equal input
+ * gives byte-identical JSON (everything is sorted) and `hash` is the sha256 of the canonical JSON of
+ * sockets, rules and backends.
+ */
+import type { ConfigError } from '../lib/index.ts';
+import type { Resource } from '../resources/index.ts';
+import type { BackendSpec, CompileReport, ListenerSpec, RuleSpec, Snapshot, SocketSpec } from '../snapshot/index.ts';
+import { attachRoutes } from './attach.ts';
+import { compileGateways, type BindOverrides, type ListenerState } from './gateways.ts';
+import { compareHostSpecificity } from './hostnames.ts';
+import { buildIndex, compareAge, compareStrings } from './model.ts';
+import { buildReport } from './report.ts';
+import { compileRoute, type CompiledRoute } from './rules.ts';
+import { sha256Hex, stableStringify } from './stable-json.ts';
+import { buildVirtualHosts, type Candidate } from './virtual-hosts.ts';
+
+export interface CompileInput {
+  readonly resources: readonly Resource[];
+  /** `namespace/gateway/port` → the address to bind instead of `0.0.0.0:<port>`. */
+  readonly binds?: BindOverrides;
+  /** Errors found while loading (YAML syntax, rejected resources): carried into the report. */
+  readonly errors?: readonly ConfigError[];
+}
+
+export interface CompileResult {
+  readonly snapshot: Snapshot;
+  readonly report: CompileReport;
+}
+
+function sortedRecord<T>(map: ReadonlyMap<string, T>): Record<string, T> {
+  const out: Record<string, T> = {};
+  for (const key of [...map.keys()].sort(compareStrings)) out[key] = map.get(key) as T;
+  return out;
+}
+
+function compareListeners(a: ListenerState, b: ListenerState): number {
+  return compareHostSpecificity(a.spec.hostname, b.spec.hostname) || compareAge(a.gateway, b.gateway) || a.index - b.index;
+}
+
+export function compile(input: CompileInput): CompileResult {
+  const index = buildIndex(input.resources);
+  const gateways = compileGateways(index, input.binds);
+  const attached = attachRoutes(index, gateways);
+  const compiled = new Map<Resource, CompiledRoute>();
+  for (const a of attached) compiled.set(a.route, compileRoute(index, a.route));
+
+  // Collect candidates per programmed listener and hostname.
+  const groups = new Map<ListenerState, Map<string, Candidate[]>>();
+  const usedRules = new Map<string, RuleSpec>();
+  const backends = new Map<string, BackendSpec>();
+  for (const a of attached) {
+    const route = compiled.get(a.route) as CompiledRoute;
+    const seen = new Set<string>();
+    for (const parent of a.parents) {
+      for (const { listener, hostnames } of parent.attachments) {
+        if (!listener.programmed) continue;
+        const byHost = groups.get(listener) ?? new Map<string, Candidate[]>();
+        groups.set(listener, byHost);
+        for (const h of hostnames) {
+          const dedupe = `${listener.id}|${h}`;
+          if (seen.has(dedupe)) continue;
+          seen.add(dedupe);
+          const list = byHost.get(h) ?? [];
+          byHost.set(h, list);
+          for (const rule of route.rules) {
+            usedRules.set(rule.spec.id, rule.spec);
+            for (const b of rule.backends) {
+              const prev = backends.get(b.id);
+              backends.set(b.id, prev && prev.protocol === 'h2c' ? prev : b);
+            }
+            for (const m of rule.matches) {
+              list.push({
+                key: m.key,
+                entry: { routeId: a.routeId, kind: a.route.kind, ruleId: rule.spec.id, matchIndex: m.key.matchIndex, match: m.match },
+              });
+            }
+          }
+        }
+      }
+    }
+  }
+
+  // Sockets: programmed listeners grouped by bind address.
+  const bySocket = new Map<string, ListenerState[]>();
+  for (const g of gateways) {
+    for (const l of g.listeners) {
+      if (!l.programmed) continue;
+      const list = bySocket.get(l.bindKey) ?? [];
+      list.push(l);
+      bySocket.set(l.bindKey, list);
+    }
+  }
+  const sockets: SocketSpec[] = [...bySocket.values()]
+    .map((list) => {
+      const first = list[0];
+      const listeners: ListenerSpec[] = [...list].sort(compareListeners).map((l) => ({
+        id: l.id,
+        gatewayNamespace: l.gateway.metadata.namespace,
+        gatewayName: l.gateway.metadata.name,
+        name: l.spec.name,
+        ...(l.spec.hostname !== undefined ? { hostname: l.spec.hostname } : {}),
+        port: l.spec.port,
+        protocol: l.protocol as 'HTTP' | 'HTTPS',
+        ...(l.tls ? { tls: l.tls } : {}),
+        virtualHosts: buildVirtualHosts(groups.get(l) ?? new Map()),
+      }));
+      return { key: first.bindKey, bindHost: first.bindHost, bindPort: first.bindPort, protocol: first.protocol as 'HTTP' | 'HTTPS', listeners };
+    })
+    .sort((a, b) => a.bindPort - b.bindPort || compareStrings(a.bindHost, b.bindHost));
+
+  const rules = sortedRecord(usedRules);
+  const backendRecord = sortedRecord(backends);
+  const hash = sha256Hex(stableStringify({ sockets, rules, backends: backendRecord }));
+  const snapshot: Snapshot = { hash, sockets, rules, backends: backendRecord };
+
+  const errors: ConfigError[] = [
+    ...(input.errors ?? []),
+    ...index.errors,
+    ...gateways.flatMap((g) => g.errors),
+    ...attached.flatMap((a) => [...a.errors, ...(compiled.get(a.route) as CompiledRoute).errors]),
+  ];
+  const report = buildReport({ index, gateways, routes: attached, compiled, errors });
+  return { snapshot, report };
+}

@@ -1,0 +1,129 @@
+/**
+ * The compile report: a ResourceStatus per resource (Gateway conditions and one entry per listener,
+ * route conditions per parentRef, GatewayClass acceptance, plain acceptance for the rest, and
+ * rejected resources known only from their errors) plus every error, in a stable order.
+ */
+import type { ConfigError } from '../lib/index.ts';
+import { FERRY_CONTROLLER_NAME, resourceKey, type Resource } from '../resources/index.ts';
+import type { CompileReport, Condition, ParentStatus, ResourceStatus } from '../snapshot/index.ts';
+import type { RouteAttachment } from './attach.ts';
+import { condition } from './diagnostics.ts';
+import type { GatewayState, ListenerState } from './gateways.ts';
+import { compareStrings, type ResourceIndex } from './model.ts';
+import type { CompiledRoute } from './rules.ts';
+
+const errorKey = (e: ConfigError): string => `${e.kind}/${e.namespace ?? ''}/${e.name}`;
+
+function listenerStatus(l: ListenerState): ParentStatus {
+  const attached = `; attachedRoutes: ${l.attachedRoutes}`;
+  const programmed = l.programmed
+    ? condition('Programmed', true, 'Programmed', `Serving on ${l.bindKey}`)
+    : condition('Programmed', false, 'Invalid', 'Listener is not served: see the other conditions');
+  return {
+    parentRef: `listener/${l.spec.name}`,
+    conditions: [{ ...l.accepted, message: l.accepted.message + attached }, l.conflicted, l.resolvedRefs, programmed],
+  };
+}
+
+function gatewayConditions(g: GatewayState): Condition[] {
+  if (!g.managed) return [condition('Accepted', false, 'Invalid', g.classMessage)];
+  const bad = g.listeners.filter((l) => !l.programmed).map((l) => l.spec.name);
+  const good = g.listeners.filter((l) => l.programmed);
+  const accepted =
+    bad.length === 0
+      ? condition('Accepted', true, 'Accepted', 'Gateway is accepted')
+      : condition('Accepted', good.length > 0, 'ListenersNotValid', `listeners not valid: ${bad.join(', ')}`);
+  const programmed =
+    good.length > 0
+      ? condition('Programmed', true, 'Programmed', `Serving on ${[...new Set(good.map((l) => l.bindKey))].join(', ')}`)
+      : condition('Programmed', false, 'Invalid', 'No listener can be served');
+  return [accepted, programmed];
+}
+
+function routeParents(a: RouteAttachment, c: CompiledRoute): ParentStatus[] {
+  const resolved =
+    c.refProblems.length === 0
+      ? condition('ResolvedRefs', true, 'ResolvedRefs', 'All references resolved')
+      : condition('ResolvedRefs', false, c.refProblems[0].reason, c.refProblems.map((p) => p.message).join('; '));
+  const partial = c.unsupported.length > 0 ? [condition('PartiallyInvalid', true, 'UnsupportedValue', c.unsupported.join('; '))] : [];
+  return a.parents.map((p) => ({ parentRef: p.label, conditions: [p.accepted, resolved, ...partial] }));
+}
+
+export interface ReportInput {
+  readonly index: ResourceIndex;
+  readonly gateways: readonly GatewayState[];
+  readonly routes: readonly RouteAttachment[];
+  readonly compiled: ReadonlyMap<Resource, CompiledRoute>;
+  readonly errors: readonly ConfigError[];
+}
+
+function compareErrors(a: ConfigError, b: ConfigError): number {
+  return compareStrings(a.file, b.file) || a.line - b.line || a.column - b.column;
+}
+
+export function buildReport(input: ReportInput): CompileReport {
+  const errors = [...input.errors].sort(compareErrors);
+  const byResource = new Map<string, ConfigError[]>();
+  for (const e of errors) {
+    if (!e.kind || !e.name) continue;
+    const list = byResource.get(errorKey(e)) ?? [];
+    list.push(e);
+    byResource.set(errorKey(e), list);
+  }
+  const gateways = new Map(input.gateways.map((g) => [g.resource as Resource, g]));
+  const routes = new Map(input.routes.map((r) => [r.route as Resource, r]));
+  const statuses = new Map<string, ResourceStatus>();
+  for (const r of input.index.all) {
+    const key = resourceKey(r);
+    let accepted = true;
+    let conditions: Condition[] = [];
+    let parents: ParentStatus[] = [];
+    const g = gateways.get(r);
+    const route = routes.get(r);
+    if (g) {
+      conditions = gatewayConditions(g);
+      parents = g.listeners.map(listenerStatus);
+      accepted = conditions[0].status === 'True';
+    } else if (route) {
+      parents = routeParents(route, input.compiled.get(r) as CompiledRoute);
+      accepted = route.parents.some((p) => p.accepted.status === 'True');
+    } else if (r.kind === 'GatewayClass') {
+      accepted = r.spec.controllerName === FERRY_CONTROLLER_NAME;
+      conditions = [
+        accepted
+          ? condition('Accepted', true, 'Accepted', `Handled by ${FERRY_CONTROLLER_NAME}`)
+          : condition('Accepted', false, 'Pending', `controllerName ${r.spec.controllerName} is not ${FERRY_CONTROLLER_NAME}; not handled by Ferry`),
+      ];
+    }
+    statuses.set(key, {
+      kind: r.kind,
+      namespace: r.metadata.namespace,
+      name: r.metadata.name,
+      file: r.source.file,
+      line: r.source.line,
+      accepted,
+      conditions,
+      parents,
+      errors: byResource.get(key) ?? [],
+    });
+  }
+  for (const [key, list] of byResource) {
+    if (statuses.has(key)) continue;
+    const first = list[0];
+    statuses.set(key, {
+      kind: first.kind as string,
+      namespace: first.namespace ?? '',
+      name: first.name as string,
+      file: first.file,
+      line: first.line,
+      accepted: false,
+      conditions: [condition('Accepted', false, 'Invalid', first.message)],
+      parents: [],
+      errors: list,
+    });
+  }
+  const resources = [...statuses.values()].sort(
+    (a, b) => compareStrings(a.kind, b.kind) || compareStrings(a.namespace, b.namespace) || compareStrings(a.name, b.name),
+  );
+  return { resources, errors };
+}

@@ -1,0 +1,21 @@
+/** Configuration resources: YAML parsing with source positions, per-kind schemas, the Resource type. */
+export { parseYamlFiles, loadConfigPaths, resourceKey } from './load.ts';
+export type { ConfigFile, ParseResult, LoadResult } from './load.ts';
+export { resourceFromObject, KINDS } from './validate.ts';
+export type { ObjectOrigin, ValidationResult } from './validate.ts';
+export { positionOf } from './positions.ts';
+export { isServiceRef } from './schema-common.ts';
+export type { ParentRef, BackendObjectRef, HeaderModifier, RequestMirror, LabelSelector } from './schema-common.ts';
+export { MIN_TLS_VERSION_OPTION } from './gateway.ts';
+export type { GatewaySpec, Listener, SecretObjectRef } from './gateway.ts';
+export { FERRY_CONTROLLER_NAME } from './gateway-class.ts';
+export type { GatewayClassSpec } from './gateway-class.ts';
+export type { HTTPRouteSpec, HTTPRouteRule, HTTPRouteMatch, HTTPRouteFilter, HTTPBackendRef, HTTPPathModifier } from './http-route.ts';
+export type { GRPCRouteSpec, GRPCRouteRule, GRPCRouteMatch, GRPCRouteFilter, GRPCBackendRef, GRPCMethodMatch } from './grpc-route.ts';
+export type { ReferenceGrantSpec } from './reference-grant.ts';
+export type { ServiceSpec, ServicePort } from './service.ts';
+export type { EndpointSliceBody, SliceEndpoint, SlicePort } from './endpoint-slice.ts';
+export { secretValue, TLS_SECRET_TYPE } from './secret.ts';
+export type { SecretBody } from './secret.ts';
+export { NAMESPACE_NAME_LABEL } from './namespace.ts';
+export type * from './types.ts';
