@@ -46,7 +46,7 @@ spec:
   const reply = await client.say('hello');
   assert.equal(reply.message, 'hello');
   assert.equal(reply.server, 'grpc-k8s');
-  assert.deepEqual(await client.count(5), [0, 1, 2, 3, 4]);
+  assert.deepEqual(await client.count(5), [1, 2, 3, 4, 5]);
   await assert.rejects(client.fail(14, 'down for maintenance'), (err: { code: number; details: string }) => {
     assert.equal(err.code, 14);
     assert.equal(err.details, 'down for maintenance');
