@@ -1,0 +1,96 @@
+/** Scenarios that are not a throughput table: idle connections, two cores, the Node 20 precheck, control-plane scale. */
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { runCapture, spawnPinned, rssKiB, peakRssKiB, withFdLimit } from './proc.ts';
+import { startTarget, REPO } from './targets.ts';
+import type { Env, RunOptions } from './measure.ts';
+import type { ScenarioResult } from './report.ts';
+
+const SYSTEM_NODE = '/usr/bin/node';
+
+/** Null when Ferry can run on the system Node 20; otherwise why not. */
+export async function nodeVersionsPrecheck(): Promise<string | null> {
+  const v = await runCapture(SYSTEM_NODE, ['--version']);
+  if (v.code !== 0) return `${SYSTEM_NODE} is not available`;
+  if (!v.stdout.startsWith('v20.')) return `${SYSTEM_NODE} is ${v.stdout.trim()}, not Node 20`;
+  const help = await runCapture(SYSTEM_NODE, [join(REPO, 'src/cli/main.ts'), '--help'], { timeoutMs: 20_000 });
+  if (help.code !== 0) {
+    const why = /ERR_UNKNOWN_FILE_EXTENSION|Unknown file extension/.test(help.stderr) ? 'it has no TypeScript type stripping' : help.stderr.trim().split('\n').pop();
+    return `Ferry cannot run on Node ${v.stdout.trim()} (${why}); only the pinned Node 24 is measured.`;
+  }
+  return null;
+}
+
+/** 10,000 idle keep-alive client connections (one request each) → the proxy's RSS. */
+export async function idleConnections(env: Env, filter: string[] | null, o: RunOptions, count = 10_000): Promise<ScenarioResult> {
+  const result: ScenarioResult = {
+    id: 'idle-conns',
+    title: `${count.toLocaleString('en-US')} idle keep-alive client connections (one 100 B request each), memory`,
+    rows: [],
+    lines: ['| target | connections held | RSS before MiB | RSS with connections MiB | KiB per connection | peak RSS MiB | notes |', '|---|---:|---:|---:|---:|---:|---|'],
+  };
+  const targets = ['ferry', 'nginx', 'haproxy'].filter((t) => !filter || filter.includes(t));
+  for (const name of targets) {
+    let row = `| ${name} | – | – | – | – | – | `;
+    try {
+      const r = await startTarget(name, { dir: env.dir, upstreamPort: env.upstreamPort, front: 'http', tls: env.tls, probePath: '/' });
+      try {
+        await sleep(500);
+        const before = rssKiB(r.pid!);
+        const client = spawnPinned(1, ...withFdLimit(process.execPath, [join(REPO, 'bench/idle-conns.ts'), '--port', String(r.port), '--count', String(count)]));
+        const end = Date.now() + 120_000;
+        while (!/READY/.test(client.output()) && Date.now() < end && client.child.exitCode === null) await sleep(200);
+        const ready = /READY (\d+) (\d+)/.exec(client.output());
+        if (!ready) {
+          await client.stop();
+          throw new Error(`client did not finish opening connections: ${client.output().slice(-300)}`);
+        }
+        await sleep(3000); // let the proxy settle; then see whether it kept them
+        const after = rssKiB(r.pid!);
+        const peak = peakRssKiB(r.pid!);
+        const opens = [...client.output().matchAll(/OPEN (\d+)/g)];
+        const held = Number(opens.at(-1)?.[1] ?? ready[1]);
+        await client.stop();
+        const per = held > 0 ? (after - before) / held : NaN;
+        row = `| ${name} | ${held.toLocaleString('en-US')} | ${(before / 1024).toFixed(1)} | ${(after / 1024).toFixed(1)} | ${per.toFixed(1)} | ${(peak / 1024).toFixed(1)} | ${ready[2] !== '0' ? `${ready[2]} failed to open` : ''} |`;
+        o.log(`  ${name}: ${held} connections, RSS ${(before / 1024).toFixed(1)} → ${(after / 1024).toFixed(1)} MiB`);
+      } finally {
+        await r.stop();
+      }
+    } catch (err) {
+      const msg = (err as Error).message.split('\n')[0]!.replace(/\|/g, '/');
+      row += `**failed:** ${msg} |`;
+      o.log(`  ${name}: FAILED: ${msg}`);
+    }
+    result.lines!.push(row);
+  }
+  return result;
+}
+
+/** Ferry with one worker per core, if it has a cluster mode. */
+export async function twoCores(_env: Env, o: RunOptions): Promise<ScenarioResult> {
+  const base = { id: 'two-cores', title: 'Ferry with one worker per core (2 workers)', rows: [] };
+  const help = await runCapture(process.execPath, [join(REPO, 'src/cli/main.ts'), 'run', '--help'], { timeoutMs: 20_000 });
+  if (!/--workers\b|--cluster\b/.test(help.stdout)) {
+    const why = 'Ferry has no cluster mode yet (no --workers option on `ferry run`).';
+    o.log(`  skipped: ${why}`);
+    return { ...base, skipped: why };
+  }
+  const why = 'Ferry has a worker option, but this bench does not drive it yet.';
+  o.log(`  skipped: ${why}`);
+  return { ...base, skipped: why };
+}
+
+/** Compile time and heap for 10,000 routes / 10,000 backends / 100,000 endpoints, in a child with --expose-gc. */
+export async function controlPlane(o: RunOptions): Promise<ScenarioResult> {
+  const base = { id: 'control-plane', title: 'Control plane: 10,000 routes, 10,000 backends, 100,000 endpoints', rows: [] };
+  const r = await runCapture(process.execPath, ['--expose-gc', join(REPO, 'bench/control-plane.ts')], { timeoutMs: 600_000 });
+  if (r.code !== 0) {
+    const why = `control-plane measurement failed: ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' ')}`;
+    o.log(`  ${why}`);
+    return { ...base, skipped: why };
+  }
+  const lines = r.stdout.trim().split('\n');
+  for (const l of lines) o.log(`  ${l}`);
+  return { ...base, lines };
+}

@@ -1,0 +1,154 @@
+/** One target in one load scenario: start, warm up, gated runs with CPU accounting, medians and spread. */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { cpuUs, cpuTimes, peakRssKiB, waitIdle, TICK_US } from './proc.ts';
+import { wrk, h2load, type LoadResult } from './load.ts';
+import { startTarget, type Running } from './targets.ts';
+import { requestPath, type LoadScenario, type TargetSpec } from './scenarios.ts';
+import type { Tls } from './servers.ts';
+
+export interface RunOptions {
+  runs: number;
+  seconds: number;
+  warmupSeconds: number;
+  /** Max tries per run when foreign CPU disturbed it. */
+  tries: number;
+  /** Foreign CPU allowed per run, as a share of one CPU over the run (perf-anchors: 0.5 s of 10 s). */
+  foreignLimit: number;
+  /** ...but never less than this many CPU seconds (the harness's own polling and tick rounding). */
+  foreignFloorS: number;
+  idleLimit: number;
+  idleWindowMs: number;
+  log: (line: string) => void;
+}
+
+export interface RunSample extends LoadResult {
+  /** Proxy CPU µs per request (null for direct). */
+  cpuUsPerReq: number | null;
+  /** CPU seconds used by processes that are neither proxy, upstream nor load generator. */
+  foreignCpuS: number;
+  tries: number;
+  idleWaitMs: number;
+  notIdle: boolean;
+}
+
+export interface Summary { median: number; min: number; max: number }
+
+export interface TargetResult {
+  target: string;
+  ok: boolean;
+  error?: string;
+  runs: RunSample[];
+  rps?: Summary;
+  p50?: Summary;
+  p99?: Summary;
+  cpuUsPerReq?: Summary | null;
+  peakRssKiB?: number | null;
+  errors?: number;
+  non2xx?: number;
+  notes: string[];
+}
+
+export function summarize(values: number[]): Summary {
+  const s = [...values].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  const median = s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+  return { median, min: s[0]!, max: s[s.length - 1]! };
+}
+
+const allowedForeign = (o: RunOptions, seconds: number) => Math.max(o.foreignFloorS, o.foreignLimit * seconds);
+
+export interface Env { dir: string; upstreamPort: number; upstreamPid: number; tls: Tls }
+
+async function load(s: LoadScenario, t: TargetSpec, r: Running, env: Env, seconds: number): Promise<LoadResult> {
+  const path = requestPath(s, t);
+  const scheme = (s.front === 'https' || s.front === 'h2') && !r.plain ? 'https' : 'http';
+  const url = `${scheme}://127.0.0.1:${r.port}${path}`;
+  if (s.tool === 'wrk') return wrk({ url, connections: 64, seconds, delayMs: s.delayMs, workDir: env.dir });
+  if (s.front === 'grpc') {
+    const dataFile = join(env.dir, 'grpc-request.bin');
+    const msg = Buffer.alloc(100, 0x62);
+    const frame = Buffer.alloc(5);
+    frame.writeUInt32BE(msg.length, 1);
+    writeFileSync(dataFile, Buffer.concat([frame, msg]));
+    return h2load({ url, clients: 16, streams: 8, seconds, dataFile, headers: ['content-type: application/grpc', 'te: trailers'] });
+  }
+  return h2load({ url, clients: 16, streams: 8, seconds });
+}
+
+async function oneRun(s: LoadScenario, t: TargetSpec, r: Running, env: Env, o: RunOptions): Promise<RunSample> {
+  let last: RunSample | null = null;
+  for (let attempt = 1; attempt <= o.tries; attempt++) {
+    const idle = await waitIdle(o.idleLimit, 60_000, o.idleWindowMs);
+    const cpu0 = r.pid ? cpuUs(r.pid) : 0;
+    const up0 = cpuUs(env.upstreamPid);
+    const sys0 = cpuTimes();
+    const res = await load(s, t, r, env, o.seconds);
+    const sys1 = cpuTimes();
+    const cpu1 = r.pid ? cpuUs(r.pid) : 0;
+    const up1 = cpuUs(env.upstreamPid);
+    const busyUs = sys1.busy.reduce((a, v, i) => a + v - (sys0.busy[i] ?? 0), 0) * TICK_US;
+    const known = cpu1 - cpu0 + (up1 - up0) + res.loadCpuUs;
+    const foreignCpuS = Math.max(0, busyUs - known) / 1e6;
+    last = {
+      ...res,
+      cpuUsPerReq: r.pid && res.requests > 0 ? (cpu1 - cpu0) / res.requests : null,
+      foreignCpuS,
+      tries: attempt,
+      idleWaitMs: idle.waitedMs,
+      notIdle: !idle.idle,
+    };
+    if (foreignCpuS <= allowedForeign(o, res.seconds)) return last;
+    o.log(`    run disturbed: ${foreignCpuS.toFixed(2)} s of foreign CPU, retrying (${attempt}/${o.tries})`);
+  }
+  return last!;
+}
+
+/** Measure one target; never throws: a failure becomes a row with an error. */
+export async function measureTarget(s: LoadScenario, t: TargetSpec, env: Env, o: RunOptions): Promise<TargetResult> {
+  const result: TargetResult = { target: t.label, ok: false, runs: [], notes: [] };
+  let r: Running;
+  try {
+    r = await startTarget(t.base, {
+      dir: env.dir, upstreamPort: env.upstreamPort, front: s.front, tls: env.tls,
+      probePath: requestPath(s, t), routes: t.routes, node: t.node,
+    });
+  } catch (err) {
+    result.error = (err as Error).message;
+    o.log(`  ${t.label}: FAILED to start: ${result.error.split('\n')[0]}`);
+    return result;
+  }
+  try {
+    if (r.plain) result.notes.push('plain HTTP');
+    if (o.warmupSeconds > 0) await load(s, t, r, env, o.warmupSeconds);
+    for (let i = 0; i < o.runs; i++) {
+      const run = await oneRun(s, t, r, env, o);
+      result.runs.push(run);
+      o.log(`  ${t.label} run ${i + 1}/${o.runs}: ${Math.round(run.rps)} req/s, p50 ${run.p50.toFixed(2)} ms, p99 ${run.p99.toFixed(2)} ms` +
+        (run.cpuUsPerReq !== null ? `, ${run.cpuUsPerReq.toFixed(1)} µs/req` : '') +
+        (run.errors || run.non2xx ? `, ${run.errors} errors, ${run.non2xx} non-2xx` : ''));
+    }
+    result.peakRssKiB = r.pid ? peakRssKiB(r.pid) : null;
+    result.ok = true;
+  } catch (err) {
+    result.error = (err as Error).message;
+    o.log(`  ${t.label}: FAILED: ${result.error.split('\n')[0]}`);
+  } finally {
+    await r.stop();
+  }
+  if (result.runs.length) {
+    result.rps = summarize(result.runs.map((x) => x.rps));
+    result.p50 = summarize(result.runs.map((x) => x.p50));
+    result.p99 = summarize(result.runs.map((x) => x.p99));
+    const cpu = result.runs.map((x) => x.cpuUsPerReq).filter((x): x is number => x !== null);
+    result.cpuUsPerReq = cpu.length ? summarize(cpu) : null;
+    result.errors = result.runs.reduce((a, x) => a + x.errors, 0);
+    result.non2xx = result.runs.reduce((a, x) => a + x.non2xx, 0);
+    if (result.errors || result.non2xx) result.notes.push(`${result.errors} socket errors, ${result.non2xx} non-2xx`);
+    const retries = result.runs.reduce((a, x) => a + x.tries - 1, 0);
+    if (retries) result.notes.push(`${retries} run(s) retried for foreign CPU`);
+    if (result.runs.some((x) => x.notIdle)) result.notes.push('CPUs never got idle before a run');
+    if (result.runs.some((x) => x.foreignCpuS > allowedForeign(o, x.seconds))) result.notes.push('kept a disturbed run');
+  }
+  return result;
+}

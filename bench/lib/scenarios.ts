@@ -1,0 +1,72 @@
+/** The load scenarios: what each one sends, through which front, to which targets, and which scenario holds its reference rows. */
+import type { Front } from './servers.ts';
+import { middleRoutePath } from './ferry-config.ts';
+
+export interface LoadScenario {
+  id: string;
+  title: string;
+  front: Front;
+  path: string;
+  tool: 'wrk' | 'h2load';
+  /** Default targets, in table order. A target may carry a ferry option: `ferry@routes=1000`, `ferry@node=/usr/bin/node`. */
+  targets: string[];
+  /** Pace wrk connections (fixed-rate scenario): ms between requests on each connection. */
+  delayMs?: number;
+  /** Scenario whose nginx/HAProxy/direct rows are the reference when this one has none. */
+  refScenario?: string;
+  /** Direct in this scenario is measured against this path and plain HTTP (TLS scenarios). */
+  note?: string;
+}
+
+const H1 = ['direct', 'nginx', 'haproxy', 'ferry', 'fastify-http-proxy', 'http-proxy'];
+
+export const LOAD_SCENARIOS: LoadScenario[] = [
+  { id: 'http-100b', title: 'HTTP/1.1, 100 B response, 64 connections', front: 'http', path: '/', tool: 'wrk', targets: H1 },
+  { id: 'http-1k', title: 'HTTP/1.1, 1 KiB response, 64 connections', front: 'http', path: '/1k', tool: 'wrk', targets: H1 },
+  { id: 'http-64k', title: 'HTTP/1.1, 64 KiB response, 64 connections (upstream sendfile off)', front: 'http', path: '/64k', tool: 'wrk', targets: H1 },
+  {
+    id: 'https-1k', title: 'HTTPS termination (TLS, ECDSA P-256), 1 KiB response, 64 connections', front: 'https', path: '/1k', tool: 'wrk', targets: H1,
+    note: 'direct is plain HTTP to the upstream (the ceiling without TLS); the upstream side is plain HTTP for every proxy.',
+  },
+  { id: 'h2-tls', title: 'HTTP/2 over TLS front (h2load -c16 -m8), 1 KiB, HTTP/1.1 upstream', front: 'h2', path: '/1k', tool: 'h2load', targets: ['nginx', 'haproxy', 'ferry'],
+    note: 'h2load reports no percentiles: the p50 column is the mean and the p99 column is the max.' },
+  { id: 'h2c', title: 'HTTP/2 cleartext front (h2c, prior knowledge; h2load -c16 -m8), 1 KiB, HTTP/1.1 upstream', front: 'h2c', path: '/1k', tool: 'h2load', targets: ['nginx', 'haproxy', 'ferry'],
+    note: 'h2load reports no percentiles: the p50 column is the mean and the p99 column is the max.' },
+  { id: 'grpc', title: 'gRPC unary over h2c (h2load -c16 -m8) to a @grpc/grpc-js server, 100 B messages', front: 'grpc', path: '/bench.Echo/Unary', tool: 'h2load',
+    targets: ['direct', 'nginx', 'haproxy', 'ferry'],
+    note: 'The upstream is a Node gRPC server on CPU 1, so direct is far below the nginx upstream ceiling. p50 = mean, p99 = max (h2load).' },
+  { id: 'fixed-5k', title: 'Fixed rate ≈ 5k req/s (12 ms pacing per connection, 64 connections), 100 B', front: 'http', path: '/', tool: 'wrk', delayMs: 12,
+    targets: ['direct', 'nginx', 'haproxy', 'ferry', 'ferry-full', 'fastify-http-proxy', 'http-proxy'],
+    note: 'Latency at moderate load: read the added p50/p99 over direct, not req/s (all targets get about the same rate).' },
+  { id: 'routes', title: 'Ferry route-table size: 10 vs 1,000 vs 10,000 PathPrefix routes, request hits the middle one, 100 B', front: 'http', path: '', tool: 'wrk',
+    targets: ['ferry@routes=10', 'ferry@routes=1000', 'ferry@routes=10000'], refScenario: 'http-100b' },
+  { id: 'ferry-full', title: 'Ferry with features on: 90/10 weighted split, RequestHeaderModifier, metrics, access log to a file, 100 B', front: 'http', path: '/', tool: 'wrk',
+    targets: ['ferry', 'ferry-full'], refScenario: 'http-100b' },
+  { id: 'node-versions', title: 'Ferry on Node 20 (system) vs the pinned Node 24, 100 B', front: 'http', path: '/', tool: 'wrk',
+    targets: ['ferry@node=/usr/bin/node', 'ferry'], refScenario: 'http-100b' },
+];
+
+/** Scenarios that are not a load run through targets. */
+export const OTHER_SCENARIOS = ['idle-conns', 'two-cores', 'control-plane'] as const;
+
+export const ALL_SCENARIO_IDS = [...LOAD_SCENARIOS.map((s) => s.id), ...OTHER_SCENARIOS];
+
+export interface TargetSpec { label: string; base: string; routes?: number; node?: string }
+
+/** `ferry@routes=1000` → base target `ferry` with options; the label is what the table shows. */
+export function parseTargetSpec(spec: string): TargetSpec {
+  const [base, ...opts] = spec.split('@');
+  const out: TargetSpec = { label: spec, base: base! };
+  for (const o of opts) {
+    const [k, v] = o.split('=');
+    if (k === 'routes') { out.routes = Number(v); out.label = `${base} (${Number(v).toLocaleString('en-US')} routes)`; }
+    if (k === 'node') { out.node = v; out.label = `${base} on ${v}`; }
+  }
+  return out;
+}
+
+/** The path a target in a scenario requests (the route scenario asks for a route in the middle of the table). */
+export function requestPath(s: LoadScenario, t: TargetSpec): string {
+  if (t.routes) return middleRoutePath(t.routes);
+  return s.path || '/';
+}
