@@ -1,0 +1,143 @@
+/**
+ * The client side of one exchange, the same shape for HTTP/1.1 (IncomingMessage/ServerResponse) and
+ * HTTP/2 (a core ServerHttp2Stream), so the request path is written once. Header lists are flat
+ * `[name, value, ...]` with lower-case names.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerHttp2Stream, OutgoingHttpHeaders } from 'node:http2';
+import type { Readable } from 'node:stream';
+
+export type Trailers = Record<string, string | string[] | undefined>;
+
+export interface DownstreamListener {
+  onDownstreamDrain(): void;
+  /** The client went away or the response finished; called once. */
+  onDownstreamClose(): void;
+}
+
+export interface Downstream {
+  readonly protocol: 'HTTP/1.1' | 'HTTP/2' | 'WebSocket';
+  readonly body: Readable;
+  headersSent: boolean;
+  listen(l: DownstreamListener): void;
+  respond(status: number, headers: string[], endStream: boolean, wantTrailers: boolean): void;
+  write(chunk: Buffer): boolean;
+  end(trailers: Trailers | null): void;
+  /** Resets the client side after a failure mid-response. */
+  abort(): void;
+  /** Ask for the connection to close after this response (drain, framing errors). */
+  closeAfter(): void;
+}
+
+export class H1Downstream implements Downstream {
+  readonly protocol = 'HTTP/1.1';
+  readonly body: Readable;
+  headersSent = false;
+  readonly #res: ServerResponse;
+  #listener: DownstreamListener | null = null;
+  #close = false;
+
+  readonly #drain: { readonly draining: boolean };
+
+  /** `drain.draining` is read when the response starts, so draining closes kept-alive connections. */
+  constructor(req: IncomingMessage, res: ServerResponse, drain: { readonly draining: boolean }) {
+    this.body = req;
+    this.#res = res;
+    this.#drain = drain;
+  }
+
+  listen(l: DownstreamListener): void {
+    this.#listener = l;
+    this.#res.once('close', () => l.onDownstreamClose());
+  }
+
+  closeAfter(): void { this.#close = true; }
+
+  // HOT PATH
+  respond(status: number, headers: string[], endStream: boolean): void {
+    this.headersSent = true;
+    if (this.#close || this.#drain.draining) headers.push('connection', 'close');
+    const res = this.#res;
+    res.writeHead(status, headers);
+    if (endStream) res.end();
+  }
+
+  // HOT PATH
+  write(chunk: Buffer): boolean {
+    const ok = this.#res.write(chunk);
+    if (!ok) this.#res.once('drain', () => this.#listener?.onDownstreamDrain());
+    return ok;
+  }
+
+  end(trailers: Trailers | null): void {
+    if (trailers !== null) {
+      for (const k in trailers) { this.#res.addTrailers(trailers as Record<string, string>); break; }
+    }
+    this.#res.end();
+  }
+
+  abort(): void {
+    this.#res.destroy();
+  }
+}
+
+function toH2Headers(status: number, headers: string[]): OutgoingHttpHeaders {
+  const out: OutgoingHttpHeaders = { ':status': status };
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = headers[i];
+    const prev = out[name];
+    if (prev === undefined) out[name] = headers[i + 1];
+    else if (Array.isArray(prev)) prev.push(headers[i + 1]);
+    else out[name] = [String(prev), headers[i + 1]];
+  }
+  return out;
+}
+
+export class H2Downstream implements Downstream {
+  readonly protocol = 'HTTP/2';
+  readonly body: Readable;
+  headersSent = false;
+  readonly #stream: ServerHttp2Stream;
+  #listener: DownstreamListener | null = null;
+  #trailers: Trailers | null = null;
+
+  constructor(stream: ServerHttp2Stream) {
+    this.body = stream;
+    this.#stream = stream;
+  }
+
+  listen(l: DownstreamListener): void {
+    this.#listener = l;
+    this.#stream.once('close', () => l.onDownstreamClose());
+  }
+
+  closeAfter(): void {}
+
+  respond(status: number, headers: string[], endStream: boolean, wantTrailers: boolean): void {
+    this.headersSent = true;
+    const s = this.#stream;
+    if (s.destroyed || s.closed) return;
+    if (wantTrailers) {
+      s.once('wantTrailers', () => {
+        const t = this.#trailers ?? {};
+        try { s.sendTrailers(t); } catch { s.close(); }
+      });
+    }
+    s.respond(toH2Headers(status, headers), { endStream, waitForTrailers: wantTrailers });
+  }
+
+  write(chunk: Buffer): boolean {
+    const ok = this.#stream.write(chunk);
+    if (!ok) this.#stream.once('drain', () => this.#listener?.onDownstreamDrain());
+    return ok;
+  }
+
+  end(trailers: Trailers | null): void {
+    this.#trailers = trailers;
+    if (!this.#stream.destroyed) this.#stream.end();
+  }
+
+  abort(): void {
+    if (!this.#stream.destroyed) this.#stream.close(0x2 /* INTERNAL_ERROR */);
+  }
+}

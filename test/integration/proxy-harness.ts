@@ -1,0 +1,200 @@
+/**
+ * Test harness for the data-plane suites: hand-built Snapshots, a recording echo upstream, a small
+ * HTTP/1.1 client, a proxy started on port 0, polling with a deadline and throwaway certificates.
+ */
+import http, { type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestContext } from 'node:test';
+import { createProxy, type Proxy, type ProxyOptions } from '../../src/proxy/index.ts';
+import type {
+  BackendSpec, Endpoint, FilterSpec, PathMatch, RetrySpec, RouteEntry, RuleSpec, Snapshot, Timeouts, TlsSpec, ValueMatch,
+} from '../../src/snapshot/index.ts';
+
+export interface RouteDef {
+  path?: PathMatch;
+  method?: string;
+  headers?: ValueMatch[];
+  query?: ValueMatch[];
+  filters?: FilterSpec[];
+  backends?: { id: string | null; weight?: number; filters?: FilterSpec[]; invalidReason?: string }[];
+  timeouts?: Timeouts;
+  retry?: RetrySpec;
+  /** Virtual host name; default `*`. */
+  vhost?: string;
+}
+
+export interface SnapshotDef {
+  routes: RouteDef[];
+  backends?: Record<string, 'http1' | 'h2c'>;
+  key?: string;
+  protocol?: 'HTTP' | 'HTTPS';
+  listenerPort?: number;
+  listenerHostname?: string;
+  tls?: TlsSpec;
+  /** Added to the hash so two otherwise equal snapshots differ. */
+  version?: number;
+}
+
+export function buildSnapshot(def: SnapshotDef): Snapshot {
+  const rules: Record<string, RuleSpec> = {};
+  const vhosts = new Map<string, RouteEntry[]>();
+  def.routes.forEach((r, i) => {
+    const ruleId = `HTTPRoute/default/r${i}/rule/0`;
+    rules[ruleId] = {
+      id: ruleId, routeId: `HTTPRoute/default/r${i}`, kind: 'HTTPRoute', ruleIndex: 0,
+      filters: r.filters ?? [],
+      backends: (r.backends ?? [{ id: 'b' }]).map((b) => ({ backendId: b.id, weight: b.weight ?? 1, filters: b.filters ?? [], invalidReason: b.invalidReason })),
+      timeouts: r.timeouts, retry: r.retry,
+    };
+    const host = r.vhost ?? '*';
+    const list = vhosts.get(host) ?? [];
+    list.push({
+      routeId: `HTTPRoute/default/r${i}`, kind: 'HTTPRoute', ruleId, matchIndex: 0,
+      match: { path: r.path, method: r.method, headers: r.headers ?? [], queryParams: r.query ?? [] },
+    });
+    vhosts.set(host, list);
+  });
+  const backends: Record<string, BackendSpec> = {};
+  for (const [id, protocol] of Object.entries(def.backends ?? { b: 'http1' })) {
+    backends[id] = { id, kind: 'Service', namespace: 'default', name: id, port: 80, protocol };
+  }
+  const protocol = def.protocol ?? 'HTTP';
+  const key = def.key ?? '127.0.0.1:0';
+  return {
+    hash: `test-${def.version ?? 0}-${Math.random()}`,
+    sockets: [{
+      key, bindHost: key.split(':')[0], bindPort: Number(key.split(':')[1]), protocol,
+      listeners: [{
+        id: 'default/gw/l', gatewayNamespace: 'default', gatewayName: 'gw', name: 'l',
+        hostname: def.listenerHostname, port: def.listenerPort ?? 8080, protocol, tls: def.tls,
+        virtualHosts: [...vhosts].map(([hostname, routes]) => ({ hostname, routes })),
+      }],
+    }],
+    rules,
+    backends,
+  };
+}
+
+export function endpoints(map: Record<string, number[]>, ready = true): Map<string, Endpoint[]> {
+  return new Map(Object.entries(map).map(([id, ports]) => [id, ports.map((port) => ({ address: '127.0.0.1', port, ready, labels: {} }))]));
+}
+
+export interface Seen {
+  method: string;
+  url: string;
+  headers: IncomingHttpHeaders;
+  rawHeaders: string[];
+  body: string;
+}
+
+export interface Upstream {
+  port: number;
+  seen: Seen[];
+  server: http.Server;
+}
+
+type Handler = (req: http.IncomingMessage, res: http.ServerResponse, body: string) => void;
+
+/** An HTTP/1.1 upstream that records every request and answers with its JSON (or `handler`). */
+export async function echoUpstream(t: TestContext, handler?: Handler): Promise<Upstream> {
+  const seen: Seen[] = [];
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks).toString();
+      const s: Seen = { method: req.method!, url: req.url!, headers: req.headers, rawHeaders: req.rawHeaders, body };
+      seen.push(s);
+      if (handler) return handler(req, res, body);
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify(s));
+    });
+  });
+  server.keepAliveTimeout = 5000;
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => { server.closeAllConnections(); server.close(); });
+  return { port: (server.address() as AddressInfo).port, seen, server };
+}
+
+export interface Response {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+export const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
+
+export function request(port: number, opts: { path?: string; method?: string; headers?: http.OutgoingHttpHeaders; body?: string | Buffer; agent?: http.Agent | false; setHost?: boolean } = {}): Promise<Response> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({
+      host: '127.0.0.1', port, path: opts.path ?? '/', method: opts.method ?? 'GET', headers: opts.headers,
+      agent: opts.agent ?? agent, setHost: opts.setHost,
+    }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks).toString() }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(opts.body);
+  });
+}
+
+/** Sends raw bytes and returns everything the proxy answered until it closed or `until` matched. */
+export async function rawRequest(port: number, data: string, until: RegExp = /\r\n\r\n[\s\S]*$/): Promise<string> {
+  const net = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const s = net.connect(port, '127.0.0.1', () => s.write(data));
+    let got = '';
+    s.on('data', (d) => { got += d.toString('latin1'); if (until.test(got) && /\r\n\r\n/.test(got)) { s.destroy(); resolve(got); } });
+    s.on('close', () => resolve(got));
+    s.on('error', reject);
+  });
+}
+
+export async function startProxy(t: TestContext, snapshot: Snapshot, eps: Map<string, Endpoint[]>, options?: ProxyOptions): Promise<{ proxy: Proxy; port: number }> {
+  const proxy = createProxy(options);
+  proxy.setEndpoints(eps);
+  const result = await proxy.apply(snapshot);
+  if (result.errors.length > 0) throw new Error(JSON.stringify(result.errors));
+  t.after(() => proxy.drain(0));
+  return { proxy, port: result.bound[0].port };
+}
+
+export async function eventually<T>(fn: () => T | Promise<T>, timeoutMs = 5000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v !== false) return v;
+      last = new Error('condition returned false');
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw last;
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+export interface Cert { certPem: string; keyPem: string }
+
+/** A self-signed ECDSA certificate for `names` (first is the CN), made with openssl. */
+export function selfSigned(names: string[]): Cert {
+  const dir = mkdtempSync(join(tmpdir(), 'ferry-proxy-cert-'));
+  try {
+    execFileSync('openssl', [
+      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2',
+      '-subj', `/CN=${names[0]}`, '-addext', `subjectAltName=${names.map((n) => `DNS:${n}`).join(',')}`,
+      '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
+    ], { stdio: 'ignore' });
+    return { certPem: readFileSync(join(dir, 'cert.pem'), 'utf8'), keyPem: readFileSync(join(dir, 'key.pem'), 'utf8') };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

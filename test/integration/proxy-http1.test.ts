@@ -1,0 +1,168 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import { buildSnapshot, echoUpstream, endpoints, rawRequest, request, startProxy, type Seen } from './proxy-harness.ts';
+
+test('HTTP/1.1 keep-alive proxying reuses client and upstream connections', async (t) => {
+  const up = await echoUpstream(t);
+  const upstreamSockets = new Set<unknown>();
+  up.server.on('connection', (s) => upstreamSockets.add(s));
+  const { port } = await startProxy(t, buildSnapshot({ routes: [{ path: { type: 'PathPrefix', value: '/' } }] }), endpoints({ b: [up.port] }));
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  t.after(() => agent.destroy());
+  const clientSockets = new Set<unknown>();
+  for (let i = 0; i < 20; i++) {
+    const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
+      const req = http.get({ port, host: '127.0.0.1', path: `/x/${i}?q=${i}`, agent }, resolve);
+      req.on('socket', (s) => clientSockets.add(s));
+      req.on('error', reject);
+    });
+    let body = '';
+    for await (const c of res) body += c;
+    assert.equal(res.statusCode, 200);
+    assert.equal((JSON.parse(body) as Seen).url, `/x/${i}?q=${i}`);
+  }
+  assert.equal(clientSockets.size, 1);
+  assert.equal(upstreamSockets.size, 1);
+});
+
+test('request and response bodies stream through both ways', async (t) => {
+  const up = await echoUpstream(t, (req, res, body) => { res.setHeader('x-len', String(body.length)); res.end(body.toUpperCase()); });
+  const { port } = await startProxy(t, buildSnapshot({ routes: [{}] }), endpoints({ b: [up.port] }));
+  const big = 'abc'.repeat(200_000);
+  const res = await request(port, { method: 'POST', path: '/upload', body: big, headers: { 'content-type': 'text/plain' } });
+  assert.equal(res.status, 200);
+  assert.equal(res.headers['x-len'], String(big.length));
+  assert.equal(res.body, big.toUpperCase());
+  const chunked = await new Promise<string>((resolve, reject) => {
+    const req = http.request({ port, host: '127.0.0.1', method: 'PUT', path: '/c' }, (r) => { let b = ''; r.on('data', (c) => (b += c)); r.on('end', () => resolve(b)); });
+    req.on('error', reject);
+    req.write('one-');
+    req.write('two');
+    req.end();
+  });
+  assert.equal(chunked, 'ONE-TWO');
+});
+
+test('forwarding hygiene: hop-by-hop, Connection-named headers, XFF, request id, Via, underscores', async (t) => {
+  const up = await echoUpstream(t);
+  const { port } = await startProxy(t, buildSnapshot({ routes: [{}], listenerPort: 8443 }), endpoints({ b: [up.port] }));
+  const res = await request(port, {
+    path: '/h',
+    headers: {
+      host: 'Api.Example.COM.:9999',
+      connection: 'keep-alive, x-forwarded-for, x-drop-me, x-request-id, via, host',
+      'x-drop-me': '1',
+      'keep-alive': 'timeout=5',
+      'proxy-authorization': 'secret',
+      te: 'trailers, deflate',
+      'x-forwarded-for': '6.6.6.6',
+      'x-forwarded-host': 'evil',
+      'x-forwarded-proto': 'https',
+      forwarded: 'for=6.6.6.6',
+      x_forwarded_for: '7.7.7.7',
+      'x-keep': 'yes',
+      via: '1.0 upstream-proxy',
+      'x-request-id': 'abc-123',
+    },
+  });
+  assert.equal(res.status, 200);
+  const seen = JSON.parse(res.body) as Seen;
+  const h = seen.headers;
+  assert.equal(h['x-drop-me'], undefined);
+  assert.equal(h['keep-alive'], undefined);
+  assert.equal(h['proxy-authorization'], undefined);
+  assert.equal(h.te, 'trailers');
+  assert.equal(h['x-forwarded-for'], '127.0.0.1');
+  assert.equal(h['x-forwarded-host'], 'Api.Example.COM.:9999');
+  assert.equal(h['x-forwarded-proto'], 'http');
+  assert.equal(h['x-forwarded-port'], '8443');
+  assert.equal(h.forwarded, undefined);
+  assert.equal(h.x_forwarded_for, undefined);
+  assert.equal(h['x-keep'], 'yes');
+  assert.equal(h.via, '1.0 upstream-proxy, 1.1 ferry');
+  assert.equal(h['x-request-id'], 'abc-123');
+  assert.equal(h.host, 'Api.Example.COM.:9999');
+  assert.equal(res.headers['x-request-id'], 'abc-123');
+  assert.equal(seen.rawHeaders.filter((n, i) => i % 2 === 0 && n.toLowerCase() === 'x-forwarded-for').length, 1);
+
+  const generated = await request(port, { headers: { 'x-request-id': 'bad id with spaces' } });
+  const gid = (JSON.parse(generated.body) as Seen).headers['x-request-id'];
+  assert.match(String(gid), /^[0-9a-f-]{36}$/);
+  assert.equal(generated.headers['x-request-id'], gid);
+});
+
+test('response hop-by-hop headers are removed and upstream x-request-id replaced', async (t) => {
+  const up = await echoUpstream(t, (_req, res) => {
+    res.setHeader('connection', 'x-secret');
+    res.setHeader('x-secret', 'no');
+    res.setHeader('x-request-id', 'upstream');
+    res.setHeader('x-ok', 'yes');
+    res.end('ok');
+  });
+  const { port } = await startProxy(t, buildSnapshot({ routes: [{}] }), endpoints({ b: [up.port] }));
+  const res = await request(port, { headers: { 'x-request-id': 'mine' } });
+  assert.equal(res.headers['x-secret'], undefined);
+  assert.equal(res.headers['x-ok'], 'yes');
+  assert.equal(res.headers['x-request-id'], 'mine');
+});
+
+test('framing and limits: duplicate Host 400, TE on HTTP/1.0 400, oversized headers 431, too many headers 431', async (t) => {
+  const up = await echoUpstream(t);
+  const { port } = await startProxy(t, buildSnapshot({ routes: [{}] }), endpoints({ b: [up.port] }));
+  const dup = await rawRequest(port, 'GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n', /duplicate/);
+  assert.match(dup, /^HTTP\/1\.1 400/);
+  const te10 = await rawRequest(port, 'POST / HTTP/1.0\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n');
+  assert.match(te10, /^HTTP\/1\.1 400/);
+  const big = await request(port, { headers: { 'x-big': 'x'.repeat(20_000) }, agent: false });
+  assert.equal(big.status, 431);
+  const many: Record<string, string> = {};
+  for (let i = 0; i < 120; i++) many[`x-h${i}`] = 'v';
+  const tooMany = await request(port, { headers: many, agent: false });
+  assert.equal(tooMany.status, 431);
+  assert.equal(up.seen.length, 0);
+});
+
+test('error mapping: no route 404, no endpoints 503, refused 502, invalid backendRef 500, no backends 500', async (t) => {
+  const up = await echoUpstream(t);
+  const closed = await echoUpstream(t);
+  closed.server.close();
+  closed.server.closeAllConnections();
+  const snap = buildSnapshot({
+    backends: { b: 'http1', empty: 'http1', dead: 'http1' },
+    routes: [
+      { path: { type: 'PathPrefix', value: '/ok' } },
+      { path: { type: 'PathPrefix', value: '/empty' }, backends: [{ id: 'empty' }] },
+      { path: { type: 'PathPrefix', value: '/dead' }, backends: [{ id: 'dead' }] },
+      { path: { type: 'PathPrefix', value: '/invalid' }, backends: [{ id: null, invalidReason: 'Service default/missing not found' }] },
+      { path: { type: 'PathPrefix', value: '/none' }, backends: [] },
+      { path: { type: 'PathPrefix', value: '/zero' }, backends: [{ id: 'b', weight: 0 }] },
+    ],
+  });
+  const { port } = await startProxy(t, snap, endpoints({ b: [up.port], empty: [], dead: [closed.port] }));
+  assert.equal((await request(port, { path: '/ok' })).status, 200);
+  const nf = await request(port, { path: '/nothing' });
+  assert.equal(nf.status, 404);
+  assert.match(nf.body, /no route/);
+  const e = await request(port, { path: '/empty' });
+  assert.equal(e.status, 503);
+  assert.match(e.body, /no healthy upstream/);
+  const d = await request(port, { path: '/dead' });
+  assert.equal(d.status, 502);
+  assert.match(d.body, /upstream connect error/);
+  const inv = await request(port, { path: '/invalid' });
+  assert.equal(inv.status, 500);
+  assert.match(inv.body, /invalid backendRef: Service default\/missing not found/);
+  assert.equal((await request(port, { path: '/none' })).status, 500);
+  assert.equal((await request(port, { path: '/zero' })).status, 500);
+});
+
+test('Upgrade: h2c from a client is not honoured; the request is served over HTTP/1.1', async (t) => {
+  const up = await echoUpstream(t);
+  const { port } = await startProxy(t, buildSnapshot({ routes: [{}] }), endpoints({ b: [up.port] }));
+  const res = await request(port, { headers: { connection: 'Upgrade, HTTP2-Settings', upgrade: 'h2c', 'http2-settings': 'AAMAAABkAAQAAP__' }, agent: false });
+  assert.equal(res.status, 200);
+  const seen = JSON.parse(res.body) as Seen;
+  assert.equal(seen.headers.upgrade, undefined);
+  assert.equal(seen.headers['http2-settings'], undefined);
+});
