@@ -74,10 +74,12 @@ function resolveParent(index: ResourceIndex, gateways: ReadonlyMap<string, Gatew
   }
   const allowed = candidates.filter((l) => l.supportedKinds.includes(route.kind) && namespaceAllowed(index, l, route.metadata.namespace));
   if (allowed.length === 0) {
-    return {
-      accepted: notAccepted('NotAllowedByListeners', `no listener of Gateway ${id} allows ${route.kind} from namespace ${route.metadata.namespace}`),
-      attachments: [],
-    };
+    const why = candidates.map((l) =>
+      !l.supportedKinds.includes(route.kind)
+        ? `${l.spec.name} does not accept kind ${route.kind}`
+        : `${l.spec.name} does not accept routes from namespace ${route.metadata.namespace}`,
+    );
+    return { accepted: notAccepted('NotAllowedByListeners', `not allowed by the listeners of Gateway ${id}: ${why.join('; ')}`), attachments: [] };
   }
   const attachments: Attachment[] = [];
   for (const l of allowed) {

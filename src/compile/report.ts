@@ -16,9 +16,13 @@ const errorKey = (e: ConfigError): string => `${e.kind}/${e.namespace ?? ''}/${e
 
 function listenerStatus(l: ListenerState): ParentStatus {
   const attached = `; attachedRoutes: ${l.attachedRoutes}`;
+  const why =
+    l.accepted.status === 'False' ? l.accepted.message :
+    l.conflicted.status === 'True' ? l.conflicted.message :
+    'no usable TLS certificate';
   const programmed = l.programmed
     ? condition('Programmed', true, 'Programmed', `Serving on ${l.bindKey}`)
-    : condition('Programmed', false, 'Invalid', 'Listener is not served: see the other conditions');
+    : condition('Programmed', false, 'Invalid', `Listener is not served: ${why}`);
   return {
     parentRef: `listener/${l.spec.name}`,
     conditions: [{ ...l.accepted, message: l.accepted.message + attached }, l.conflicted, l.resolvedRefs, programmed],
@@ -44,7 +48,7 @@ function routeParents(a: RouteAttachment, c: CompiledRoute): ParentStatus[] {
   const resolved =
     c.refProblems.length === 0
       ? condition('ResolvedRefs', true, 'ResolvedRefs', 'All references resolved')
-      : condition('ResolvedRefs', false, c.refProblems[0].reason, c.refProblems.map((p) => p.message).join('; '));
+      : condition('ResolvedRefs', false, c.refProblems[0].reason, [...new Set(c.refProblems.map((p) => p.message))].join('; '));
   const partial = c.unsupported.length > 0 ? [condition('PartiallyInvalid', true, 'UnsupportedValue', c.unsupported.join('; '))] : [];
   return a.parents.map((p) => ({ parentRef: p.label, conditions: [p.accepted, resolved, ...partial] }));
 }

@@ -88,7 +88,7 @@ class RouteCompiler {
     if (!isServiceRef(ref)) {
       problem = { reason: 'InvalidKind', field, message: `backendRef kind ${ref.kind ?? 'Service'} (group "${ref.group ?? ''}") is not supported; use a Service` };
     } else if (!referenceAllowed(this.index, { group: GATEWAY_GROUP, kind: route.kind, namespace: route.metadata.namespace }, { group: '', kind: 'Service', namespace, name: ref.name })) {
-      problem = { reason: 'RefNotPermitted', field, message: `Service ${id} is in another namespace and no ReferenceGrant there allows ${route.kind}s from ${route.metadata.namespace}` };
+      problem = { reason: 'RefNotPermitted', field, message: `Service ${id} is in another namespace and no ReferenceGrant there allows ${route.kind}s from namespace ${route.metadata.namespace}` };
     } else {
       const svc = this.index.services.get(id);
       const port = svc?.spec.ports?.find((p) => p.port === ref.port);

@@ -170,7 +170,9 @@ export function resourceFromObject(raw: unknown, origin: ObjectOrigin): Validati
       errors.push(err(field, issueMessage(issue, rest), who));
     }
   }
-  if (!metaResult.success || !body.success) return { errors };
+  if (!metaResult.success || !body.success) {
+    return { errors: errors.sort((a, b) => a.line - b.line || a.column - b.column) };
+  }
   const m = metaResult.data;
   const metadata: ResourceMetadata = {
     name: m.name,
