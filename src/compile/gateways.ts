@@ -191,7 +191,7 @@ export function compileGateways(index: ResourceIndex, binds: BindOverrides | und
       return { resource: gw, managed: false, classMessage: cls.message, listeners: [], errors };
     }
     if ((gw.spec.addresses?.length ?? 0) > 0) {
-      errors.push(resourceError(gw, 'spec.addresses', 'addresses are ignored: Ferry binds each listener to 0.0.0.0:<port> unless overridden with --bind', 'warning'));
+      errors.push(resourceError(gw, 'spec.addresses', 'addresses are ignored: Ferry binds each listener to 0.0.0.0:<port> unless a bind override names it', 'warning'));
     }
     const listeners = gw.spec.listeners.map((l, i) => compileListener(index, gw, l, i, binds, errors));
     return { resource: gw, managed: true, classMessage: cls.message, listeners, errors };
