@@ -17,12 +17,15 @@ import { namespaceName, objectName, stringMap } from './schema-common.ts';
 import { secretBody } from './secret.ts';
 import { serviceSpec } from './service.ts';
 import type { FieldPositions, Resource, ResourceMetadata } from './types.ts';
+import { unknownFields } from './unknown-fields.ts';
 
 const GW = 'gateway.networking.k8s.io';
 
 interface KindInfo {
   readonly apiVersions: readonly string[];
   readonly clusterScoped: boolean;
+  /** Top-level keys whose unknown sub-fields are reported as warnings (Gateway API kinds). */
+  readonly strict?: readonly string[];
   /** Validates everything but apiVersion/kind/metadata; issue paths are relative to the object. */
   readonly body: z.ZodType<Record<string, unknown>>;
 }
@@ -30,11 +33,11 @@ interface KindInfo {
 const spec = (schema: z.ZodType) => z.object({ spec: schema });
 
 export const KINDS: Readonly<Record<string, KindInfo>> = {
-  Gateway: { apiVersions: [`${GW}/v1`, `${GW}/v1beta1`], clusterScoped: false, body: spec(gatewaySpec) },
-  GatewayClass: { apiVersions: [`${GW}/v1`, `${GW}/v1beta1`], clusterScoped: true, body: spec(gatewayClassSpec) },
-  HTTPRoute: { apiVersions: [`${GW}/v1`, `${GW}/v1beta1`], clusterScoped: false, body: spec(httpRouteSpec.optional().transform((s) => s ?? {})) },
-  GRPCRoute: { apiVersions: [`${GW}/v1`], clusterScoped: false, body: spec(grpcRouteSpec.optional().transform((s) => s ?? {})) },
-  ReferenceGrant: { apiVersions: [`${GW}/v1`, `${GW}/v1beta1`], clusterScoped: false, body: spec(referenceGrantSpec) },
+  Gateway: { apiVersions: [`${GW}/v1`, `${GW}/v1beta1`], strict: ['spec'], clusterScoped: false, body: spec(gatewaySpec) },
+  GatewayClass: { apiVersions: [`${GW}/v1`, `${GW}/v1beta1`], strict: ['spec'], clusterScoped: true, body: spec(gatewayClassSpec) },
+  HTTPRoute: { apiVersions: [`${GW}/v1`, `${GW}/v1beta1`], strict: ['spec'], clusterScoped: false, body: spec(httpRouteSpec.optional().transform((s) => s ?? {})) },
+  GRPCRoute: { apiVersions: [`${GW}/v1`], strict: ['spec'], clusterScoped: false, body: spec(grpcRouteSpec.optional().transform((s) => s ?? {})) },
+  ReferenceGrant: { apiVersions: [`${GW}/v1`, `${GW}/v1beta1`], strict: ['spec'], clusterScoped: false, body: spec(referenceGrantSpec) },
   Service: { apiVersions: ['v1'], clusterScoped: false, body: spec(serviceSpec.optional().transform((s) => s ?? {})) },
   EndpointSlice: { apiVersions: ['discovery.k8s.io/v1'], clusterScoped: false, body: endpointSliceBody },
   Secret: { apiVersions: ['v1'], clusterScoped: false, body: secretBody },
@@ -172,6 +175,9 @@ export function resourceFromObject(raw: unknown, origin: ObjectOrigin): Validati
   }
   if (!metaResult.success || !body.success) {
     return { errors: errors.sort((a, b) => a.line - b.line || a.column - b.column) };
+  }
+  for (const field of info.strict ? unknownFields(info.body, rest, info.strict) : []) {
+    errors.push(err(field, `unknown field "${field.slice(field.lastIndexOf('.') + 1)}" is ignored`, { ...who, severity: 'warning' }));
   }
   const m = metaResult.data;
   const metadata: ResourceMetadata = {
