@@ -102,7 +102,9 @@ function compileListener(index: ResourceIndex, gw: GatewayResource, l: Listener,
     id: `${ns}/${gw.metadata.name}/${l.name}`,
     bindHost,
     bindPort,
-    bindKey: socketKey(bindHost, bindPort),
+    // Port 0 asks the system for a free port: each bound listener port gets its own socket, so two
+    // binds to `127.0.0.1:0` never merge into one.
+    bindKey: bindPort === 0 ? `${socketKey(bindHost, 0)}#${ns}/${gw.metadata.name}/${l.port}` : socketKey(bindHost, bindPort),
     conflicted: condition('Conflicted', false, 'NoConflicts', 'No conflicts'),
     attachedRoutes: 0,
   };

@@ -25,7 +25,8 @@ export interface ConfigError extends SourcePosition {
 /** Renders `file:line:column: Kind ns/name: field: message`, the format the CLI and logs print. */
 export function formatConfigError(e: ConfigError): string {
   const where = e.line > 0 ? `${e.file}:${e.line}:${e.column}` : e.file;
-  const what = e.kind ? ` ${e.kind}${e.name ? ` ${e.namespace ?? 'default'}/${e.name}` : ''}` : '';
+  const ns = e.namespace === '' ? '' : `${e.namespace ?? 'default'}/`;
+  const what = e.kind ? ` ${e.kind}${e.name ? ` ${ns}${e.name}` : ''}` : '';
   const field = e.field ? ` ${e.field}:` : '';
   const sev = e.severity === 'warning' ? ' warning:' : '';
   return `${where}:${what}${sev}${field} ${e.message}`;

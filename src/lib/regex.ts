@@ -22,6 +22,11 @@ export function compileFullMatch(pattern: string): RegExp {
   try {
     return new RegExp(`^(?:${pattern})$`, 'l');
   } catch (err) {
-    throw new Error(`invalid regular expression: ${(err as Error).message}`);
+    // V8's message already reads "Invalid regular expression: /.../l: why"; keep only the why.
+    const why = (err as Error).message.replace(/^Invalid regular expression: \/.*\/l?: /s, '');
+    if (/linear time/.test(why)) {
+      throw new Error('invalid regular expression: backreferences and lookaround are not supported (patterns run in linear time, as with RE2)');
+    }
+    throw new Error(`invalid regular expression: ${why}`);
   }
 }
