@@ -71,7 +71,7 @@ function twoListenerTls(certA: { certPem: string; keyPem: string }, certB: { cer
   return { ...base, sockets: [{ ...base.sockets[0], listeners: [la, lb] }] };
 }
 
-async function peerCn(port: number, servername: string, extra: tls.ConnectionOptions = {}): Promise<{ cn: string; alpn: string | false; protocol: string | null }> {
+async function peerCn(port: number, servername: string, extra: tls.ConnectionOptions = {}): Promise<{ cn: string; alpn: string | false | null; protocol: string | null }> {
   return new Promise((resolve, reject) => {
     const s = tls.connect({ port, host: '127.0.0.1', servername, rejectUnauthorized: false, ALPNProtocols: ['h2', 'http/1.1'], ...extra }, () => {
       const cert = s.getPeerCertificate();
@@ -104,8 +104,8 @@ test('HTTPS: SNI chooses the certificate, ALPN h2 and http/1.1, X-Forwarded-Prot
   assert.equal(seen.headers['x-forwarded-proto'], 'https');
   assert.equal(seen.headers['x-forwarded-port'], '443');
 
-  const h1 = await new Promise<{ status: number; body: string; alpn: string | false }>((resolve, reject) => {
-    const req = https.request({ host: '127.0.0.1', port, path: '/one', servername: 'a.example', ca: certA.certPem, checkServerIdentity: () => undefined, ALPNProtocols: ['http/1.1'], headers: { host: 'a.example' } }, (res) => {
+  const h1 = await new Promise<{ status: number; body: string; alpn: string | false | null }>((resolve, reject) => {
+    const req = https.request({ host: '127.0.0.1', port, path: '/one', servername: 'a.example', ca: certA.certPem, checkServerIdentity: () => undefined, ALPNProtocols: ['http/1.1'], headers: { host: 'a.example' } } as https.RequestOptions, (res) => {
       let body = '';
       const alpn = (res.socket as tls.TLSSocket).alpnProtocol;
       res.on('data', (c) => (body += c));

@@ -59,7 +59,7 @@ export function buildSnapshot(def: SnapshotDef): Snapshot {
     vhosts.set(host, list);
   });
   const backends: Record<string, BackendSpec> = {};
-  for (const [id, protocol] of Object.entries(def.backends ?? { b: 'http1' })) {
+  for (const [id, protocol] of Object.entries(def.backends ?? { b: 'http1' as const })) {
     backends[id] = { id, kind: 'Service', namespace: 'default', name: id, port: 80, protocol };
   }
   const protocol = def.protocol ?? 'HTTP';

@@ -51,7 +51,7 @@ test('WebSocket echo through the gateway, with route filters on the handshake an
   assert.deepEqual(replies, ['echo:m0', 'echo:m1', 'echo:m2', 'echo:m3', 'echo:m4']);
   assert.equal(handshakeHeader, 'yes');
   ws.close();
-  const rec = await eventually(() => records.find((r) => r.protocol === 'WebSocket') ?? false);
+  const rec = await eventually(() => records.find((r) => r.protocol === 'WebSocket') ?? false) as RequestRecord;
   assert.equal(rec.status, 101);
   assert.equal(rec.path, '/ws/chat');
   assert.equal(rec.error, undefined);
