@@ -5,7 +5,7 @@
  * changes go straight to the proxy without touching routes.
  */
 import { isDeepStrictEqual } from 'node:util';
-import { formatConfigError, type ConfigError } from './lib/index.ts';
+import { formatConfigError } from './lib/index.ts';
 import { loadConfigPaths } from './resources/index.ts';
 import { compile, compileEndpoints } from './compile/index.ts';
 import { createLastGoodStore } from './store/index.ts';
@@ -13,7 +13,7 @@ import { watchPaths, type FileWatcher } from './sources/index.ts';
 import { createProxy, type Proxy, type BoundSocket } from './proxy/index.ts';
 import { createMetrics, createAccessLog, createLogger } from './observe/index.ts';
 import { createAdminServer } from './admin/index.ts';
-import { configChannel, type CompileReport, type EndpointSets, type Snapshot, type ResourceStatus } from './snapshot/index.ts';
+import { configChannel, type CompileReport, type EndpointSets, type Snapshot } from './snapshot/index.ts';
 
 export interface FerryOptions {
   configPaths: string[];
@@ -56,9 +56,9 @@ export async function startFerry(options: FerryOptions): Promise<Ferry> {
   const reloadOnce = async (): Promise<ReloadOutcome> => {
     const load = await loadConfigPaths(options.configPaths);
     const merged = store.merge(load);
-    const compiled = compile({ resources: merged.resources, binds: options.binds });
-    const errors: ConfigError[] = [...load.errors, ...merged.held, ...compiled.report.errors];
-    report = { resources: withRejected(compiled.report.resources, load.errors), errors };
+    const compiled = compile({ resources: merged.resources, binds: options.binds, errors: [...load.errors, ...merged.held] });
+    const errors = compiled.report.errors;
+    report = compiled.report;
     for (const e of errors) {
       const line = formatConfigError(e);
       if (e.severity === 'error') log.error({ configError: e }, line);
@@ -157,34 +157,4 @@ export async function startFerry(options: FerryOptions): Promise<Ferry> {
       log.info({}, 'stopped');
     },
   };
-}
-
-/** Adds a rejected status for every resource that failed validation and so never reached compile. */
-function withRejected(statuses: readonly ResourceStatus[], errors: readonly ConfigError[]): ResourceStatus[] {
-  const out = [...statuses];
-  const seen = new Set(statuses.map((s) => `${s.kind}/${s.namespace}/${s.name}`));
-  const byKey = new Map<string, ConfigError[]>();
-  for (const e of errors) {
-    if (e.severity !== 'error' || !e.kind || !e.name) continue;
-    const key = `${e.kind}/${e.namespace ?? 'default'}/${e.name}`;
-    if (!byKey.has(key)) byKey.set(key, []);
-    byKey.get(key)!.push(e);
-  }
-  for (const [key, errs] of byKey) {
-    const first = errs[0];
-    const status: ResourceStatus = {
-      kind: first.kind!, namespace: first.namespace ?? 'default', name: first.name!, file: first.file, line: first.line,
-      accepted: false,
-      conditions: [{ type: 'Accepted', status: 'False', reason: 'Invalid', message: errs.map((e) => `${e.field}: ${e.message}`).join('; ') }],
-      parents: [], errors: errs,
-    };
-    if (seen.has(key)) {
-      // A held-back last good version is serving; show the new version's rejection beside it.
-      const i = out.findIndex((s) => `${s.kind}/${s.namespace}/${s.name}` === key);
-      out[i] = { ...out[i], conditions: [...out[i].conditions, ...status.conditions], errors: [...out[i].errors, ...errs] };
-    } else {
-      out.push(status);
-    }
-  }
-  return out;
 }
