@@ -130,3 +130,39 @@ test('HTTPS: TLS 1.2 offers only ECDHE AEAD ciphers; a TLS 1.3-only listener ref
   }));
   assert.equal((await peerCn(port, 'x.b.example')).protocol, 'TLSv1.3');
 });
+
+test('HTTP/2: :authority and a conflicting Host header are refused; an agreeing one is fine', async (t) => {
+  const up = await echoUpstream(t);
+  const { port } = await startProxy(t, buildSnapshot({ routes: [{}] }), endpoints({ b: [up.port] }));
+  const client = http2.connect(`http://127.0.0.1:${port}`);
+  t.after(() => client.close());
+  assert.equal((await h2request(client, { ':path': '/', ':authority': 'a.example', host: 'b.example' })).headers[':status'], 400);
+  assert.equal((await h2request(client, { ':path': '/', ':authority': 'a.example', host: 'A.example' })).headers[':status'], 200);
+});
+
+test('h2c upstream: refused connection is 502, and a GOAWAY from the upstream leads to a reconnect', async (t) => {
+  const sessions = new Set<http2.ServerHttp2Session>();
+  const upstream = http2.createServer();
+  upstream.on('session', (s) => sessions.add(s));
+  upstream.on('stream', (stream) => { stream.respond({ ':status': 200 }); stream.end(`session ${sessions.size}`); });
+  await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
+  t.after(() => { for (const s of sessions) s.destroy(); upstream.close(); });
+  const net = await import('node:net');
+  const probe = net.createServer();
+  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+  const deadPort = (probe.address() as AddressInfo).port;
+  await new Promise<void>((r) => probe.close(() => r()));
+  const snap = buildSnapshot({
+    backends: { b: 'h2c', dead: 'h2c' },
+    routes: [{ path: { type: 'PathPrefix', value: '/dead' }, backends: [{ id: 'dead' }] }, {}],
+  });
+  const { port } = await startProxy(t, snap, endpoints({ b: [(upstream.address() as AddressInfo).port], dead: [deadPort] }));
+  const dead = await request(port, { path: '/dead' });
+  assert.equal(dead.status, 502);
+  assert.match(dead.body, /upstream connect error/);
+  assert.equal((await request(port)).body, 'session 1');
+  assert.equal((await request(port)).body, 'session 1');
+  for (const s of sessions) s.goaway();
+  const { eventually } = await import('./proxy-harness.ts');
+  await eventually(async () => (await request(port)).body === 'session 2');
+});

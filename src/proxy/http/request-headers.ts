@@ -52,15 +52,16 @@ const CONNECTION_KEEP = new Set(['close', 'keep-alive', 'upgrade', '']);
 // HOT PATH
 export function scanRequestHeaders(raw: string[], out: string[], head: RequestHead): void {
   let cookieAt = -1;
+  let authority: string | null = null;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i].toLowerCase();
     const value = raw[i + 1];
     switch (name) {
       case 'host':
-      case ':authority':
         if (head.hostValue === null) head.hostValue = value;
         head.hostCount++;
         continue;
+      case ':authority': authority = value; continue;
       case 'connection': head.connection = head.connection === null ? value : head.connection + ',' + value; continue;
       case 'transfer-encoding': head.transferEncoding = true; continue;
       case 'content-length': head.contentLength = Number(value); out.push(name, value); continue;
@@ -81,6 +82,12 @@ export function scanRequestHeaders(raw: string[], out: string[], head: RequestHe
     }
     if (name.charCodeAt(0) === 58 || name.includes('_') || name.startsWith('x-forwarded-')) continue;
     out.push(name, value);
+  }
+  if (authority !== null) {
+    // HTTP/2: :authority wins; a Host header that names another authority is a conflict (400).
+    if (head.hostValue !== null && head.hostValue.toLowerCase() !== authority.toLowerCase()) head.hostCount = 2;
+    else head.hostCount = 1;
+    head.hostValue = authority;
   }
   if (head.connection !== null) {
     for (const token of head.connection.split(',')) {

@@ -17,6 +17,7 @@ interface SessionEntry {
   readonly session: ClientHttp2Session;
   active: number;
   usable: boolean;
+  connected: boolean;
 }
 
 export class H2Pool implements UpstreamPool {
@@ -46,18 +47,17 @@ export class H2Pool implements UpstreamPool {
       if (e.usable && !e.session.destroyed && e.active < limit) return e;
     }
     const session = http2.connect(this.#origin, { settings: { enablePush: false } });
-    const entry: SessionEntry = { session, active: 0, usable: true };
-    let connected = false;
+    const entry: SessionEntry = { session, active: 0, usable: true, connected: false };
     this.#sessions.push(entry);
     const drop = () => {
       entry.usable = false;
       const i = this.#sessions.indexOf(entry);
       if (i >= 0) this.#sessions.splice(i, 1);
     };
-    session.on('connect', () => { connected = true; this.#publish('connect'); });
-    session.on('error', () => { if (!connected) this.#publish('connect_error'); drop(); });
+    session.on('connect', () => { entry.connected = true; this.#publish('connect'); });
+    session.on('error', () => { if (!entry.connected) this.#publish('connect_error'); drop(); });
     session.on('goaway', drop);
-    session.on('close', () => { drop(); if (connected) this.#publish('disconnect'); });
+    session.on('close', () => { drop(); if (entry.connected) this.#publish('disconnect'); });
     session.setTimeout(IDLE_MS, () => { if (entry.active === 0) { drop(); session.close(); } });
     return entry;
   }
@@ -162,6 +162,10 @@ class H2Call {
   #fail(err: Error): void {
     if (this.#done) return;
     this.#done = true;
+    if (!this.#entry.connected && !this.aborted && !(err instanceof StreamRefused)) {
+      // The session never came up: the request cannot have reached the upstream.
+      err = Object.assign(new Error(`upstream connect error: ${err.message}`), { code: 'ECONNREFUSED' });
+    }
     this.#handler.onResponseError?.(this, err);
   }
 
