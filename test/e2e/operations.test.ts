@@ -8,6 +8,7 @@ import { startEchoServer } from '../support/upstreams.ts';
 import { startFerry } from '../support/processes.ts';
 import { eventually } from '../support/eventually.ts';
 import { makeConfigDir, gatewayYaml, serviceYaml, splitRouteYaml } from './config.ts';
+import { request } from 'undici';
 import { adminJson } from './client.ts';
 
 test('admin API, metrics and access log describe what was served', async (t) => {
@@ -27,15 +28,18 @@ test('admin API, metrics and access log describe what was served', async (t) => 
   const admin = `http://127.0.0.1:${ready.admin!.port}`;
 
   assert.equal((await fetch(`${admin}/ready`)).status, 200);
-  const res = await fetch(`${gateway}/hello?x=1`, { headers: { host: 'app.example.com', 'x-request-id': 'req-123' } });
-  assert.equal(res.status, 200);
-  const echo = (await res.json()) as { headers: Record<string, string>; url: string };
+  // undici's request (unlike fetch) lets a test set Host.
+  const res = await request(`${gateway}/hello?x=1`, { headers: { host: 'app.example.com', 'x-request-id': 'req-123' } });
+  assert.equal(res.statusCode, 200);
+  const echo = (await res.body.json()) as { headers: Record<string, string>; url: string };
   assert.equal(echo.url, '/hello?x=1');
   assert.equal(echo.headers['x-forwarded-port'], '8443', 'upstreams see the declared port, not the bound one');
   assert.equal(echo.headers['x-forwarded-host'], 'app.example.com');
   assert.equal(echo.headers['x-forwarded-proto'], 'http');
   assert.equal(echo.headers['x-request-id'], 'req-123');
-  assert.equal((await fetch(`${gateway}/hello`, { headers: { host: 'other.example.com' } })).status, 404);
+  const other = await request(`${gateway}/hello`, { headers: { host: 'other.example.com' } });
+  await other.body.dump();
+  assert.equal(other.statusCode, 404);
 
   const metrics = await (await fetch(`${admin}/metrics`)).text();
   assert.match(metrics, /ferry_requests_total\{[^}]*route="HTTPRoute\/default\/app"[^}]*code="200"[^}]*\} 1/);

@@ -54,6 +54,6 @@ test('every error is listed with its position, and the exit status is 1', async 
   const bad = cfg.path('bad.yaml');
   assert.ok(lines.some((l) => l.startsWith(`${bad}:8:`) && l.includes('HTTPRoute default/r1') && l.includes('spec.rules[0].matches[0].path.value')), r.stdout);
   assert.ok(lines.some((l) => l.startsWith(`${bad}:10:`) && l.includes('spec.rules[0].backendRefs[0].weight')), r.stdout);
-  assert.ok(lines.some((l) => l.startsWith(`${bad}:12:`) && /Widget/.test(l) && /warning/.test(l)), r.stdout);
+  assert.ok(lines.some((l) => l.startsWith(`${bad}:13:`) && /Widget/.test(l) && /warning/.test(l)), r.stdout);
   assert.ok(lines.some((l) => l.startsWith(`${cfg.path('broken.yaml')}:1:`)), r.stdout);
 });
