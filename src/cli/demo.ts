@@ -66,7 +66,7 @@ async function runDemo(o: DemoOptions): Promise<void> {
   const gw = ferry.sockets()[0];
   const url = `http://${gw.host.includes(':') ? `[${gw.host}]` : gw.host}:${gw.port}`;
   out(`Ferry demo: productcatalog has a VM copy (127.0.0.1:${vm.port}) and a Kubernetes copy (127.0.0.1:${k8s.port}).`);
-  out(`Gateway ${url}   admin http://${o.admin.host}:${o.admin.port}/config   config ${dir}`);
+  out(`Gateway ${url}   admin http://${ferry.admin?.host}:${ferry.admin?.port}/config   config ${dir}`);
   out('');
   out('weights vm/k8s   requests   to vm          to k8s         errors   p99');
 
