@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ensureTools } from './install.ts';
-import { freePort, spawnPinned, waitTcp, type Spawned } from './lib/proc.ts';
+import { freePort, spawnPinned, waitTcp, stopAll, type Spawned } from './lib/proc.ts';
 import { makeCert, startUpstream, UPSTREAM_CPU } from './lib/servers.ts';
 import { LOAD_SCENARIOS, ALL_SCENARIO_IDS, parseTargetSpec, type LoadScenario } from './lib/scenarios.ts';
 import { measureTarget, type Env, type RunOptions } from './lib/measure.ts';
@@ -52,10 +52,11 @@ const opts: RunOptions = {
   runs: Number(values.runs ?? (quick ? 1 : 3)),
   seconds: Number(values.duration ?? (quick ? 3 : 10)),
   warmupSeconds: Number(values.warmup ?? (quick ? 1 : 3)),
-  tries: 5,
+  tries: quick ? 2 : 5,
   foreignLimit: 0.05,
   foreignFloorS: 0.5,
   idleLimit: 0.1,
+  idleMaxMs: quick ? 10_000 : 60_000,
   idleWindowMs: quick ? 500 : 1000,
   log,
 };
@@ -71,9 +72,10 @@ const dir = mkdtempSync(join(tmpdir(), 'ferry-bench-'));
 const children: Spawned[] = [];
 const cleanup = async () => {
   for (const c of children.splice(0)) await c.stop();
+  await stopAll();
   rmSync(dir, { recursive: true, force: true });
 };
-process.on('SIGINT', () => void cleanup().then(() => process.exit(130)));
+for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => void cleanup().then(() => process.exit(130)));
 
 const report: Report = {
   machine: await describeMachine(),

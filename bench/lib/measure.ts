@@ -18,6 +18,8 @@ export interface RunOptions {
   /** ...but never less than this many CPU seconds (the harness's own polling and tick rounding). */
   foreignFloorS: number;
   idleLimit: number;
+  /** Give up waiting for idle CPUs after this long (the run then carries a note). */
+  idleMaxMs: number;
   idleWindowMs: number;
   log: (line: string) => void;
 }
@@ -79,7 +81,7 @@ async function load(s: LoadScenario, t: TargetSpec, r: Running, env: Env, second
 async function oneRun(s: LoadScenario, t: TargetSpec, r: Running, env: Env, o: RunOptions): Promise<RunSample> {
   let last: RunSample | null = null;
   for (let attempt = 1; attempt <= o.tries; attempt++) {
-    const idle = await waitIdle(o.idleLimit, 60_000, o.idleWindowMs);
+    const idle = await waitIdle(o.idleLimit, o.idleMaxMs, o.idleWindowMs);
     const cpu0 = r.pid ? cpuUs(r.pid) : 0;
     const up0 = cpuUs(env.upstreamPid);
     const sys0 = cpuTimes();

@@ -17,6 +17,13 @@ export interface Spawned {
   stop: () => Promise<void>;
 }
 
+const live = new Set<Spawned>();
+
+/** Stop every process the bench started that is still running (on SIGINT/SIGTERM). */
+export async function stopAll(): Promise<void> {
+  await Promise.all([...live].map((p) => p.stop()));
+}
+
 /** Start `cmd args` pinned to `cpu` (taskset execs, so the pid is the program's own). */
 export function spawnPinned(cpu: number | string, cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Spawned {
   const child = spawn('taskset', ['-c', String(cpu), cmd, ...args], {
@@ -47,7 +54,10 @@ export function spawnPinned(cpu: number | string, cmd: string, args: string[], o
     }
     await exited;
   };
-  return { child, pid: child.pid ?? -1, output: () => out, exited, stop };
+  const spawned: Spawned = { child, pid: child.pid ?? -1, output: () => out, exited, stop };
+  live.add(spawned);
+  void exited.then(() => live.delete(spawned));
+  return spawned;
 }
 
 /** The hard open-files limit of this process (children may raise their soft limit up to it). */
@@ -173,7 +183,7 @@ export async function cpuBusy(ms: number): Promise<number[]> {
 }
 
 /** Wait until CPUs 0 and 1 are both ≤ `limit` busy; gives up after `maxMs` and says so. */
-export async function waitIdle(limit = 0.1, maxMs = 60_000, windowMs = 1000): Promise<{ waitedMs: number; idle: boolean }> {
+export async function waitIdle(limit: number, maxMs: number, windowMs: number): Promise<{ waitedMs: number; idle: boolean }> {
   const start = Date.now();
   for (;;) {
     const busy = await cpuBusy(windowMs);
