@@ -92,6 +92,7 @@ export class SocketServer implements SocketContext {
       this.#tls = buildTls(runtime.spec);
       const server = tls.createServer({
         ...this.#tls.defaults,
+        noDelay: true,
         ALPNProtocols: ALPN,
         handshakeTimeout: limits.headersTimeoutMs,
         SNICallback: (servername, cb) => {
@@ -108,7 +109,7 @@ export class SocketServer implements SocketContext {
       server.on('tlsClientError', noop);
       this.#listener = server;
     } else {
-      this.#listener = net.createServer((socket) => {
+      this.#listener = net.createServer({ noDelay: true }, (socket) => {
         sniffPreface(socket, limits.headersTimeoutMs, (isH2, first) => {
           if (isH2) {
             socket.pause();
