@@ -1,8 +1,9 @@
 /**
  * One bound socket and everything on it. Cleartext sockets sniff each connection for the HTTP/2
  * preface (prior-knowledge h2c) and hand it to an http.Server or an Http2Server; TLS sockets pick by
- * ALPN the same way, with certificates chosen by SNI. Both servers carry the hardening knobs of
- * reliability-anchors §2.4, and every socket, session and stream has an error handler. The runtime
+ * ALPN the same way, with certificates chosen by SNI. Both servers carry the hardening limits in
+ * ProxyLimits (header size and count, headers/request/keep-alive timeouts, requests per connection,
+ * HTTP/2 stream concurrency), and every socket, session and stream has an error handler. The runtime
  * (routes for this socket) is swapped in place by apply(); drain() stops accepting, closes idle and
  * HTTP/2 (GOAWAY) connections, waits for in-flight requests, then destroys what is left.
  */

@@ -1,7 +1,7 @@
 /**
  * The one request-target normaliser every listener runs before routing; the path it returns is also
  * the path forwarded upstream, so what Ferry matched is what the backend sees. Rules (RFC 3986 §6.2.2,
- * §5.2.4, with the gateway choices of reliability-anchors §2.3): origin-form or absolute-form only,
+ * §5.2.4, plus the checks a gateway must add to what Node's parser accepts): origin-form or absolute-form only,
  * fragment stripped, percent-encoded unreserved characters decoded, remaining escapes upper-cased,
  * invalid escapes, NUL and control characters rejected, encoded slash/backslash per policy, duplicate
  * slashes merged, dot segments removed. norm(norm(p)) === norm(p).
