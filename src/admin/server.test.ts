@@ -1,3 +1,4 @@
+import { DEFAULT_BACKEND_POLICY } from '../snapshot/index.ts';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import client from 'prom-client';
@@ -18,7 +19,7 @@ const snapshot: Snapshot = {
     }],
   }],
   rules: {},
-  backends: { 'Service/default/catalog:8080': { id: 'Service/default/catalog:8080', kind: 'Service', namespace: 'default', name: 'catalog', port: 8080, protocol: 'http1' } },
+  backends: { 'Service/default/catalog:8080': { id: 'Service/default/catalog:8080', kind: 'Service', namespace: 'default', name: 'catalog', port: 8080, protocol: 'http1', policy: DEFAULT_BACKEND_POLICY } },
 };
 
 const endpoint: Endpoint = { address: '10.0.0.1', port: 8080, ready: true, labels: { platform: 'vm' } };

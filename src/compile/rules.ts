@@ -7,6 +7,7 @@
  * `retry.backoff` to 25ms, `retry.codes` to none (connection errors only); a filter Ferry does not
  * implement (CORS, ExternalAuth, ExtensionRef) turns its rule into a 500 rather than being skipped.
  */
+import { DEFAULT_BACKEND_POLICY } from '../snapshot/index.ts';
 import type { ConfigError } from '../lib/index.ts';
 import { parseDuration } from '../lib/index.ts';
 import {
@@ -97,7 +98,7 @@ class RouteCompiler {
       else {
         const h2c = route.kind === 'GRPCRoute' || H2C_APP_PROTOCOLS.includes(port.appProtocol ?? '');
         return {
-          backend: { id: `Service/${id}:${port.port}`, kind: 'Service', namespace, name: ref.name, port: port.port, protocol: h2c ? 'h2c' : 'http1' },
+          backend: { id: `Service/${id}:${port.port}`, kind: 'Service', namespace, name: ref.name, port: port.port, protocol: h2c ? 'h2c' : 'http1', policy: DEFAULT_BACKEND_POLICY },
         };
       }
     }

@@ -212,18 +212,131 @@ export interface RequestMirrorFilter {
 export type UpstreamProtocol = 'http1' | 'h2c';
 
 export interface BackendSpec {
-  /** `Service/namespace/name:port`. */
+  /** `Service/namespace/name:port`, or `Backend/namespace/name` for Ferry's Backend kind. */
   readonly id: string;
-  readonly kind: 'Service';
+  readonly kind: 'Service' | 'Backend';
   readonly namespace: string;
   readonly name: string;
-  /** The Service port the route refers to. */
+  /** The Service port the route refers to; 0 for a Backend (its endpoints carry their own ports). */
   readonly port: number;
   /**
    * Protocol towards the endpoints: `h2c` for GRPCRoute backends and Service ports with
    * appProtocol `kubernetes.io/h2c` or `grpc`; `http1` otherwise (WebSocket upgrades ride on http1).
    */
   readonly protocol: UpstreamProtocol;
+  /** Health, balancing, failover and limits: the attached TrafficPolicy with every default filled in. */
+  readonly policy: BackendPolicy;
+}
+
+/**
+ * A resolved TrafficPolicy (`ferry.dev/v1alpha1`). Defaults follow Envoy's where Envoy has one.
+ * State it drives (health, ejections, balancer rings, breaker counters) is keyed by backend id and
+ * endpoint address, so it survives snapshot swaps.
+ */
+export interface BackendPolicy {
+  /** `namespace/name` of the TrafficPolicy it came from, or null for the defaults. */
+  readonly source: string | null;
+  readonly loadBalancer: LoadBalancerSpec;
+  /** Active health checking; null = off (endpoints are healthy unless outlier detection ejects them). */
+  readonly healthCheck: HealthCheckSpec | null;
+  /** Passive outlier detection; null = off. */
+  readonly outlierDetection: OutlierDetectionSpec | null;
+  /**
+   * Below this share of healthy endpoints (per priority level), health is ignored and all endpoints
+   * of the level are used (Envoy's panic threshold, default 50). 0 disables panic mode.
+   */
+  readonly panicThresholdPercent: number;
+  readonly circuitBreaker: CircuitBreakerSpec;
+  /** Backend-level retry defaults, used when the route rule declares no `retry`. Null = no retries. */
+  readonly retry: BackendRetrySpec | null;
+  /** Priority failover between groups of endpoints; null = one priority level. */
+  readonly locality: LocalitySpec | null;
+  /** TCP connect timeout towards endpoints (default 10000). */
+  readonly connectTimeoutMs: number;
+}
+
+export type HashOn =
+  | { readonly type: 'Header'; readonly name: string }
+  | { readonly type: 'Cookie'; readonly name: string; readonly ttlSeconds: number; readonly path: string }
+  | { readonly type: 'SourceIP' }
+  | { readonly type: 'QueryParameter'; readonly name: string };
+
+export interface LoadBalancerSpec {
+  /** Default RoundRobin. */
+  readonly type: 'RoundRobin' | 'LeastRequest' | 'Random' | 'RingHash' | 'Maglev';
+  /** What RingHash/Maglev hash on. A Cookie hash sets the cookie when the request lacks it. */
+  readonly hashOn: HashOn | null;
+  /** RingHash minimum ring size (default 1024); Maglev table size is fixed at 65537. */
+  readonly ringSize: number;
+}
+
+export interface HealthCheckSpec {
+  readonly type: 'HTTP' | 'TCP' | 'GRPC';
+  /** HTTP: request path (default `/`). */
+  readonly path: string;
+  /** HTTP: Host header to send (default: the endpoint address). */
+  readonly host: string | null;
+  /** HTTP: statuses counted healthy, as inclusive ranges (default [[200, 399]]). */
+  readonly expectedStatuses: readonly (readonly [number, number])[];
+  /** GRPC: `grpc.health.v1` service name (default ''). */
+  readonly grpcService: string;
+  readonly intervalMs: number;
+  readonly timeoutMs: number;
+  /** Consecutive successes to become healthy (default 1) / failures to become unhealthy (default 3). */
+  readonly healthyThreshold: number;
+  readonly unhealthyThreshold: number;
+  /** Port to probe instead of the endpoint's own port, or 0. */
+  readonly port: number;
+}
+
+export interface OutlierDetectionSpec {
+  /** Consecutive 5xx responses that eject (default 5; 0 disables this trigger). */
+  readonly consecutive5xx: number;
+  /** Consecutive 502/503/504 and connect failures that eject (default 0 = off). */
+  readonly consecutiveGatewayErrors: number;
+  /** Consecutive connect failures that eject (default 5; 0 disables). */
+  readonly consecutiveConnectFailures: number;
+  /** How often ejections are reviewed/expired (default 10000). */
+  readonly intervalMs: number;
+  /** Ejection time = base × number of times ejected, capped at max (defaults 30000 / 300000). */
+  readonly baseEjectionMs: number;
+  readonly maxEjectionMs: number;
+  /** At most this share of a backend's endpoints ejected at once (default 10, at least one endpoint). */
+  readonly maxEjectionPercent: number;
+}
+
+export interface CircuitBreakerSpec {
+  /** Defaults 1024 / 1024 / 1024 / 3 (Envoy). Overflow answers 503 at once. */
+  readonly maxConnections: number;
+  readonly maxPendingRequests: number;
+  readonly maxRequests: number;
+  readonly maxRetries: number;
+}
+
+export interface BackendRetrySpec {
+  readonly attempts: number;
+  readonly perTryTimeoutMs: number | null;
+  /** Any of connect-failure, reset, 5xx, gateway-error, retriable-status-codes. */
+  readonly retryOn: readonly string[];
+  readonly retriableStatusCodes: readonly number[];
+  readonly backoffMs: number;
+  /** Retries in flight at most this percent of active requests (default 20), but always ≥ minConcurrency (3). */
+  readonly budgetPercent: number;
+  readonly budgetMinConcurrency: number;
+  /** Retry POST/PATCH even when the body may have reached the upstream (default false). */
+  readonly retryNonIdempotent: boolean;
+}
+
+export interface LocalitySpec {
+  /**
+   * Priority levels in order: an endpoint belongs to the first level whose labels it matches (all
+   * key/values); endpoints matching none form a last level. Traffic goes to the first level while
+   * its healthy share is at least `minHealthyPercent`; below that, the next levels take the rest in
+   * proportion (Envoy's priority spill-over), and it comes back as the first level recovers.
+   */
+  readonly priorities: readonly Readonly<Record<string, string>>[];
+  /** Default 70. */
+  readonly minHealthyPercent: number;
 }
 
 /** Live endpoints per backend id; produced from EndpointSlices, replaced without recompiling routes. */
@@ -232,8 +345,22 @@ export type EndpointSets = ReadonlyMap<string, readonly Endpoint[]>;
 export interface Endpoint {
   readonly address: string;
   readonly port: number;
-  /** EndpointSlice `conditions.ready` (absent means ready). Only ready endpoints get traffic. */
+  /**
+   * Readiness from the source (EndpointSlice `conditions.ready`, Consul passing checks...).
+   * Only ready endpoints get traffic; active health checks and outlier detection narrow it further.
+   */
   readonly ready: boolean;
-  /** Labels from the slice (platform, cluster, zone, version...), for logs and metrics. */
+  /** Relative endpoint weight for the balancers (default 1). */
+  readonly weight?: number;
+  /**
+   * Labels: `ferry.dev/platform` (vm, kubernetes), `ferry.dev/cluster`, `topology.kubernetes.io/zone`,
+   * `version`, plus whatever the source carries. Used by subsets, locality priorities, logs and metrics.
+   */
   readonly labels: Readonly<Record<string, string>>;
 }
+
+/** Well-known endpoint label keys. */
+export const LABEL_PLATFORM = 'ferry.dev/platform';
+export const LABEL_CLUSTER = 'ferry.dev/cluster';
+export const LABEL_ZONE = 'topology.kubernetes.io/zone';
+export const LABEL_VERSION = 'version';

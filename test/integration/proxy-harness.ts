@@ -2,6 +2,7 @@
  * Test harness for the data-plane suites: hand-built Snapshots, a recording echo upstream, a small
  * HTTP/1.1 client, a proxy started on port 0, polling with a deadline and throwaway certificates.
  */
+import { DEFAULT_BACKEND_POLICY } from '../../src/snapshot/index.ts';
 import http, { type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { execFileSync } from 'node:child_process';
@@ -60,7 +61,7 @@ export function buildSnapshot(def: SnapshotDef): Snapshot {
   });
   const backends: Record<string, BackendSpec> = {};
   for (const [id, protocol] of Object.entries(def.backends ?? { b: 'http1' as const })) {
-    backends[id] = { id, kind: 'Service', namespace: 'default', name: id, port: 80, protocol };
+    backends[id] = { id, kind: 'Service', namespace: 'default', name: id, port: 80, protocol, policy: DEFAULT_BACKEND_POLICY };
   }
   const protocol = def.protocol ?? 'HTTP';
   const key = def.key ?? '127.0.0.1:0';
