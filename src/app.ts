@@ -5,6 +5,7 @@
  * changes go straight to the proxy without touching routes.
  */
 import { isDeepStrictEqual } from 'node:util';
+import type { Registry } from 'prom-client';
 import { formatConfigError } from './lib/index.ts';
 import { loadConfigPaths } from './resources/index.ts';
 import { compile, compileEndpoints } from './compile/index.ts';
@@ -12,7 +13,7 @@ import { createLastGoodStore } from './store/index.ts';
 import { watchPaths, type FileWatcher } from './sources/index.ts';
 import { createProxy, type Proxy, type BoundSocket } from './proxy/index.ts';
 import { createMetrics, createAccessLog, createLogger } from './observe/index.ts';
-import { createAdminServer } from './admin/index.ts';
+import { createAdminServer, type AdminState } from './admin/index.ts';
 import { configChannel, type CompileReport, type EndpointSets, type Snapshot } from './snapshot/index.ts';
 
 export interface FerryOptions {
@@ -27,12 +28,20 @@ export interface FerryOptions {
   encodedSlashes: 'reject' | 'keep' | 'decode';
   /** Watch the configuration and reload on change (default true). */
   watch: boolean;
+  /** Print the `listening` line once serving (default true; workers of `--workers` leave it to the primary). */
+  announce?: boolean;
+  /** Called after every reload, e.g. to hand the state to the primary process of `--workers`. */
+  onReload?: (state: AdminState) => void;
 }
 
 export type ReloadOutcome = 'applied' | 'rejected' | 'unchanged';
 
 export interface Ferry {
   readonly sockets: () => BoundSocket[];
+  /** What the admin API shows: readiness, snapshot, endpoints, report, last reload, sockets. */
+  readonly state: AdminState;
+  /** The metrics registry (aggregated across processes by the `--workers` primary). */
+  readonly registry: Registry;
   readonly admin: { host: string; port: number } | null;
   reload(): Promise<ReloadOutcome>;
   stop(): Promise<void>;
@@ -81,6 +90,7 @@ export async function startFerry(options: FerryOptions): Promise<Ferry> {
       proxy.setEndpoints(endpoints);
     }
     lastReload = { at: new Date().toISOString(), outcome, hash: compiled.snapshot.hash, errors: errorCount };
+    options.onReload?.(state);
     configChannel.publish({ outcome, hash: compiled.snapshot.hash, errors: errorCount });
     log.info({ outcome, hash: compiled.snapshot.hash, errors: errorCount }, 'configuration loaded');
     return outcome;
@@ -114,35 +124,33 @@ export async function startFerry(options: FerryOptions): Promise<Ferry> {
     }
   };
 
+  const state: AdminState = {
+    ready: () => snapshot !== null && !draining,
+    snapshot: () => snapshot,
+    endpoints: () => endpoints,
+    report: () => report,
+    lastReload: () => lastReload,
+    sockets: () => proxy.sockets(),
+  };
+
   await reload();
 
   const admin = options.admin
-    ? await createAdminServer({
-        host: options.admin.host,
-        port: options.admin.port,
-        registry: metrics.registry,
-        state: {
-          ready: () => snapshot !== null && !draining,
-          snapshot: () => snapshot,
-          endpoints: () => endpoints,
-          report: () => report,
-          lastReload: () => lastReload,
-          sockets: () => proxy.sockets(),
-        },
-      })
+    ? await createAdminServer({ host: options.admin.host, port: options.admin.port, registry: metrics.registry, state })
     : null;
 
   const watcher: FileWatcher | null = options.watch
     ? watchPaths(options.configPaths, () => void reload(), { onError: (err) => log.warn({ err }, 'watching configuration failed') })
     : null;
 
-  log.info(
-    { sockets: proxy.sockets(), admin: admin ? { host: admin.host, port: admin.port } : null },
-    'listening',
-  );
+  if (options.announce !== false) {
+    log.info({ sockets: proxy.sockets(), admin: admin ? { host: admin.host, port: admin.port } : null }, 'listening');
+  }
 
   return {
     sockets: () => proxy.sockets(),
+    state,
+    registry: metrics.registry,
     admin: admin ? { host: admin.host, port: admin.port } : null,
     reload,
     async stop() {

@@ -1,7 +1,10 @@
 /** `ferry run`: serve every Gateway in the configuration until SIGTERM/SIGINT; SIGHUP reloads. */
+import cluster from 'node:cluster';
 import type { Command } from 'commander';
+import { AggregatorRegistry } from 'prom-client';
 import { startFerry } from '../app.ts';
 import { parseBinds, parseDurationOption, parseHostPort } from './args.ts';
+import { runPrimary, stateMessage } from './workers.ts';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 
@@ -17,21 +20,40 @@ export function registerRun(program: Command): void {
     .option('--drain-timeout <duration>', 'grace period for in-flight requests on SIGTERM', '10s')
     .option('--encoded-slashes <mode>', 'paths with %2F or %5C: reject (400), keep, or decode', 'reject')
     .option('--no-watch', 'do not reload when the configuration files change')
+    .option('-w, --workers <n>', 'worker processes sharing the listeners (e.g. one per core); 1 = no workers', '1')
     .action(async (opts) => {
       const mode = opts.encodedSlashes;
       if (mode !== 'reject' && mode !== 'keep' && mode !== 'decode') {
         throw new Error(`--encoded-slashes: expected reject, keep or decode, got "${mode}"`);
       }
+      const workers = Number(opts.workers);
+      if (!Number.isInteger(workers) || workers < 1 || workers > 256) throw new Error(`--workers: expected a whole number from 1 to 256, got "${opts.workers}"`);
+      const admin = opts.admin === 'off' ? null : parseHostPort(opts.admin, '--admin');
+      const binds = parseBinds(opts.bind);
+      const drainTimeoutMs = parseDurationOption(opts.drainTimeout, '--drain-timeout');
+      if (workers > 1 && cluster.isPrimary) {
+        await runPrimary({ workers, admin, drainTimeoutMs, logLevel: opts.logLevel });
+        return;
+      }
+      const worker = cluster.isWorker;
       const ferry = await startFerry({
         configPaths: opts.config,
-        binds: parseBinds(opts.bind),
-        admin: opts.admin === 'off' ? null : parseHostPort(opts.admin, '--admin'),
+        binds,
+        admin: worker ? null : admin,
+        announce: !worker,
+        onReload: worker ? (s) => process.send?.(stateMessage(s)) : undefined,
         accessLog: opts.accessLog,
         logLevel: opts.logLevel,
-        drainTimeoutMs: parseDurationOption(opts.drainTimeout, '--drain-timeout'),
+        drainTimeoutMs,
         encodedSlashes: mode,
         watch: opts.watch,
       });
+      if (worker) {
+        // Constructing an AggregatorRegistry is what makes prom-client answer the primary's requests.
+        new AggregatorRegistry();
+        AggregatorRegistry.setRegistries([ferry.registry]);
+        process.send?.(stateMessage(ferry.state));
+      }
       let stopping = false;
       const stop = () => {
         if (stopping) return;
