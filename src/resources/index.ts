@@ -18,4 +18,9 @@ export type { EndpointSliceBody, SliceEndpoint, SlicePort } from './endpoint-sli
 export { secretValue, TLS_SECRET_TYPE } from './secret.ts';
 export type { SecretBody } from './secret.ts';
 export { NAMESPACE_NAME_LABEL } from './namespace.ts';
+export { FERRY_GROUP, FERRY_API_VERSION, SOURCE_TYPES, DNS_DEFAULT_MIN_REFRESH_MS, DNS_DEFAULT_MAX_REFRESH_MS, parseResolver } from './backend.ts';
+export type { BackendSpecBody, BackendSource } from './backend.ts';
+export type { MeshSpec } from './mesh.ts';
+export { statusRange, RETRY_ON, LOAD_BALANCER_TYPES } from './traffic-policy.ts';
+export type { TrafficPolicySpec, PolicyTargetRef } from './traffic-policy.ts';
 export type * from './types.ts';

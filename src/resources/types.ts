@@ -5,14 +5,17 @@
  * errors can point at a line and column too.
  */
 import type { SourcePosition } from '../lib/index.ts';
+import type { BackendSpecBody } from './backend.ts';
 import type { EndpointSliceBody } from './endpoint-slice.ts';
 import type { GatewayClassSpec } from './gateway-class.ts';
 import type { GatewaySpec } from './gateway.ts';
 import type { GRPCRouteSpec } from './grpc-route.ts';
 import type { HTTPRouteSpec } from './http-route.ts';
+import type { MeshSpec } from './mesh.ts';
 import type { ReferenceGrantSpec } from './reference-grant.ts';
 import type { SecretBody } from './secret.ts';
 import type { ServiceSpec } from './service.ts';
+import type { TrafficPolicySpec } from './traffic-policy.ts';
 
 export interface ResourceMetadata {
   readonly name: string;
@@ -61,6 +64,15 @@ export interface ServiceResource extends ResourceBase<'Service'> {
 export type EndpointSliceResource = ResourceBase<'EndpointSlice'> & EndpointSliceBody;
 export type SecretResource = ResourceBase<'Secret'> & SecretBody;
 export type NamespaceResource = ResourceBase<'Namespace'>;
+export interface BackendResource extends ResourceBase<'Backend'> {
+  readonly spec: BackendSpecBody;
+}
+export interface MeshResource extends ResourceBase<'Mesh'> {
+  readonly spec: MeshSpec;
+}
+export interface TrafficPolicyResource extends ResourceBase<'TrafficPolicy'> {
+  readonly spec: TrafficPolicySpec;
+}
 
 export type Resource =
   | GatewayResource
@@ -71,7 +83,10 @@ export type Resource =
   | ServiceResource
   | EndpointSliceResource
   | SecretResource
-  | NamespaceResource;
+  | NamespaceResource
+  | BackendResource
+  | MeshResource
+  | TrafficPolicyResource;
 
 export type ResourceKind = Resource['kind'];
 export type RouteResource = HTTPRouteResource | GRPCRouteResource;

@@ -5,17 +5,20 @@
  */
 import { z } from 'zod';
 import { fieldPath, type ConfigError, type SourcePosition } from '../lib/index.ts';
+import { backendSpec, FERRY_API_VERSION } from './backend.ts';
 import { endpointSliceBody } from './endpoint-slice.ts';
 import { gatewayClassSpec } from './gateway-class.ts';
 import { gatewaySpec } from './gateway.ts';
 import { grpcRouteSpec } from './grpc-route.ts';
 import { httpRouteSpec } from './http-route.ts';
+import { meshSpec } from './mesh.ts';
 import { namespaceBody } from './namespace.ts';
 import { positionOf } from './positions.ts';
 import { referenceGrantSpec } from './reference-grant.ts';
 import { namespaceName, objectName, stringMap } from './schema-common.ts';
 import { secretBody } from './secret.ts';
 import { serviceSpec } from './service.ts';
+import { trafficPolicySpec } from './traffic-policy.ts';
 import type { FieldPositions, Resource, ResourceMetadata } from './types.ts';
 import { unknownFields } from './unknown-fields.ts';
 
@@ -42,6 +45,9 @@ export const KINDS: Readonly<Record<string, KindInfo>> = {
   EndpointSlice: { apiVersions: ['discovery.k8s.io/v1'], clusterScoped: false, body: endpointSliceBody },
   Secret: { apiVersions: ['v1'], clusterScoped: false, body: secretBody },
   Namespace: { apiVersions: ['v1'], clusterScoped: true, body: namespaceBody },
+  Backend: { apiVersions: [FERRY_API_VERSION], strict: ['spec'], clusterScoped: false, body: spec(backendSpec) },
+  Mesh: { apiVersions: [FERRY_API_VERSION], strict: ['spec'], clusterScoped: false, body: spec(meshSpec.optional().transform((s) => s ?? {})) },
+  TrafficPolicy: { apiVersions: [FERRY_API_VERSION], strict: ['spec'], clusterScoped: false, body: spec(trafficPolicySpec) },
 };
 
 const metadataSchema = z.object({
