@@ -1,12 +1,16 @@
 /**
- * compile(): resources → Snapshot + CompileReport. Pure: no I/O, clock or randomness; equal input
- * gives byte-identical JSON (everything is sorted) and `hash` is the sha256 of the canonical JSON of
- * sockets, rules and backends.
+ * compile(): resources → Snapshot + CompileReport + DiscoveryPlan. Pure: no I/O, clock or
+ * randomness; equal input gives byte-identical JSON (everything is sorted) and `hash` is the sha256
+ * of the canonical JSON of sockets, rules and backends (the discovery plan is not part of it: source
+ * changes reach the proxy as endpoint sets, not as a new snapshot).
  */
 import type { ConfigError } from '../lib/index.ts';
 import type { Resource } from '../resources/index.ts';
-import type { BackendSpec, CompileReport, ListenerSpec, RuleSpec, Snapshot, SocketSpec } from '../snapshot/index.ts';
+import type { BackendSpec, CompileReport, DiscoveryPlan, ListenerSpec, RuleSpec, Snapshot, SocketSpec } from '../snapshot/index.ts';
 import { attachRoutes } from './attach.ts';
+import { compileBackends } from './backends.ts';
+import { compileMesh } from './mesh.ts';
+import { resolvePolicies } from './policies.ts';
 import { compileGateways, type BindOverrides, type ListenerState } from './gateways.ts';
 import { compareHostSpecificity } from './hostnames.ts';
 import { buildIndex, compareAge, compareStrings } from './model.ts';
@@ -26,6 +30,11 @@ export interface CompileInput {
 export interface CompileResult {
   readonly snapshot: Snapshot;
   readonly report: CompileReport;
+  /**
+   * What to watch so Ferry Backends get endpoints: Mesh clusters, every source once by key, and per
+   * valid Backend (referenced by a route or not) its source keys and subset labels.
+   */
+  readonly discovery: DiscoveryPlan;
 }
 
 function sortedRecord<T>(map: ReadonlyMap<string, T>): Record<string, T> {
@@ -41,9 +50,13 @@ function compareListeners(a: ListenerState, b: ListenerState): number {
 export function compile(input: CompileInput): CompileResult {
   const index = buildIndex(input.resources);
   const gateways = compileGateways(index, input.binds);
+  const mesh = compileMesh(index);
+  const ferryBackends = compileBackends(index, mesh);
+  const policies = resolvePolicies(index, ferryBackends.states);
   const attached = attachRoutes(index, gateways);
   const compiled = new Map<Resource, CompiledRoute>();
-  for (const a of attached) compiled.set(a.route, compileRoute(index, a.route));
+  const ctx = { backends: ferryBackends.states, policies };
+  for (const a of attached) compiled.set(a.route, compileRoute(index, a.route, ctx));
 
   // Collect candidates per programmed listener and hostname.
   const groups = new Map<ListenerState, Map<string, Candidate[]>>();
@@ -118,8 +131,11 @@ export function compile(input: CompileInput): CompileResult {
     ...(input.errors ?? []),
     ...index.errors,
     ...gateways.flatMap((g) => g.errors),
+    ...mesh.errors,
+    ...ferryBackends.errors,
     ...attached.flatMap((a) => [...a.errors, ...(compiled.get(a.route) as CompiledRoute).errors]),
   ];
-  const report = buildReport({ index, gateways, routes: attached, compiled, errors });
-  return { snapshot, report };
+  const report = buildReport({ index, gateways, routes: attached, compiled, errors, mesh, backends: ferryBackends.states, policies: policies.statuses });
+  const discovery = ferryBackends.plan.build(mesh.clusters);
+  return { snapshot, report, discovery };
 }

@@ -8,20 +8,24 @@ import {
   NAMESPACE_NAME_LABEL,
   positionOf,
   resourceKey,
+  type BackendResource,
   type EndpointSliceResource,
   type GatewayClassResource,
   type GatewayResource,
   type GRPCRouteResource,
   type HTTPRouteResource,
   type LabelSelector,
+  type MeshResource,
   type NamespaceResource,
   type ReferenceGrantResource,
   type Resource,
   type SecretResource,
   type ServiceResource,
+  type TrafficPolicyResource,
 } from '../resources/index.ts';
 
 export const GATEWAY_GROUP = 'gateway.networking.k8s.io';
+export { FERRY_GROUP } from '../resources/index.ts';
 
 export interface ResourceIndex {
   readonly all: readonly Resource[];
@@ -35,6 +39,12 @@ export interface ResourceIndex {
   readonly namespaces: ReadonlyMap<string, NamespaceResource>;
   readonly grants: readonly ReferenceGrantResource[];
   readonly slices: readonly EndpointSliceResource[];
+  /** Ferry Backends by `namespace/name`. */
+  readonly backends: ReadonlyMap<string, BackendResource>;
+  /** Oldest first (the first is the one in force). */
+  readonly meshes: readonly MeshResource[];
+  /** Oldest first (the oldest wins a conflict). */
+  readonly policies: readonly TrafficPolicyResource[];
   /** Duplicates dropped while indexing (first one wins). */
   readonly errors: readonly ConfigError[];
 }
@@ -89,6 +99,9 @@ export function buildIndex(resources: readonly Resource[]): ResourceIndex {
   const namespaces = new Map<string, NamespaceResource>();
   const grants: ReferenceGrantResource[] = [];
   const slices: EndpointSliceResource[] = [];
+  const backends = new Map<string, BackendResource>();
+  const meshes: MeshResource[] = [];
+  const policies: TrafficPolicyResource[] = [];
   for (const r of all) {
     const key = nsName(r.metadata.namespace, r.metadata.name);
     switch (r.kind) {
@@ -100,13 +113,18 @@ export function buildIndex(resources: readonly Resource[]): ResourceIndex {
       case 'Namespace': namespaces.set(r.metadata.name, r); break;
       case 'ReferenceGrant': grants.push(r); break;
       case 'EndpointSlice': slices.push(r); break;
+      case 'Backend': backends.set(key, r); break;
+      case 'Mesh': meshes.push(r); break;
+      case 'TrafficPolicy': policies.push(r); break;
     }
   }
   gateways.sort(compareAge);
   routes.sort(compareAge);
   grants.sort(compareAge);
   slices.sort(compareAge);
-  return { all, gatewayClasses, gateways, routes, services, secrets, namespaces, grants, slices, errors };
+  meshes.sort(compareAge);
+  policies.sort(compareAge);
+  return { all, gatewayClasses, gateways, routes, services, secrets, namespaces, grants, slices, backends, meshes, policies, errors };
 }
 
 export interface GrantFrom {

@@ -4,12 +4,14 @@
  * rejected resources known only from their errors) plus every error, in a stable order.
  */
 import type { ConfigError } from '../lib/index.ts';
-import { FERRY_CONTROLLER_NAME, resourceKey, type Resource } from '../resources/index.ts';
+import { FERRY_CONTROLLER_NAME, resourceKey, type Resource, type TrafficPolicyResource } from '../resources/index.ts';
 import type { CompileReport, Condition, ParentStatus, ResourceStatus } from '../snapshot/index.ts';
 import type { RouteAttachment } from './attach.ts';
+import type { BackendState } from './backends.ts';
 import { condition } from './diagnostics.ts';
 import type { GatewayState, ListenerState } from './gateways.ts';
-import { compareStrings, type ResourceIndex } from './model.ts';
+import type { MeshState } from './mesh.ts';
+import { compareStrings, nsName, type ResourceIndex } from './model.ts';
 import type { CompiledRoute } from './rules.ts';
 
 const errorKey = (e: ConfigError): string => `${e.kind}/${e.namespace ?? ''}/${e.name}`;
@@ -59,6 +61,19 @@ export interface ReportInput {
   readonly routes: readonly RouteAttachment[];
   readonly compiled: ReadonlyMap<Resource, CompiledRoute>;
   readonly errors: readonly ConfigError[];
+  readonly mesh: MeshState;
+  /** Ferry Backends by `namespace/name`. */
+  readonly backends: ReadonlyMap<string, BackendState>;
+  readonly policies: ReadonlyMap<TrafficPolicyResource, readonly ParentStatus[]>;
+}
+
+function backendConditions(b: BackendState): Condition[] {
+  if (!b.valid) return [condition('Accepted', false, 'Invalid', b.invalidReason ?? 'invalid')];
+  const resolved =
+    b.problems.length === 0
+      ? condition('ResolvedRefs', true, 'ResolvedRefs', b.parent ? `Subset of Backend ${nsName(b.parent.resource.metadata.namespace, b.parent.resource.metadata.name)}` : 'All sources resolved')
+      : condition('ResolvedRefs', false, b.problems[0].reason, b.problems.map((p) => p.message).join('; '));
+  return [condition('Accepted', true, 'Accepted', 'Backend is accepted'), resolved];
 }
 
 function compareErrors(a: ConfigError, b: ConfigError): number {
@@ -91,6 +106,16 @@ export function buildReport(input: ReportInput): CompileReport {
     } else if (route) {
       parents = routeParents(route, input.compiled.get(r) as CompiledRoute);
       accepted = route.parents.some((p) => p.accepted.status === 'True');
+    } else if (r.kind === 'Backend') {
+      const b = input.backends.get(nsName(r.metadata.namespace, r.metadata.name)) as BackendState;
+      conditions = backendConditions(b);
+      accepted = b.valid;
+    } else if (r.kind === 'TrafficPolicy') {
+      conditions = [condition('Accepted', true, 'Accepted', 'TrafficPolicy is accepted; see each target')];
+      parents = [...(input.policies.get(r) ?? [])];
+    } else if (r.kind === 'Mesh') {
+      accepted = !input.mesh.rejected.has(r);
+      conditions = [accepted ? condition('Accepted', true, 'Accepted', 'Mesh is in force') : condition('Accepted', false, 'Conflicted', 'Another Mesh is in force')];
     } else if (r.kind === 'GatewayClass') {
       accepted = r.spec.controllerName === FERRY_CONTROLLER_NAME;
       conditions = [

@@ -1,13 +1,13 @@
 /**
  * Route rules → RuleSpec: filters (header modifiers, redirect, rewrite, mirrors), weighted
- * backendRefs resolved to Service ports (ReferenceGrant for cross-namespace), timeouts and retry.
+ * backendRefs resolved to Service ports or Ferry Backends (ReferenceGrant for cross-namespace), each
+ * with its attached TrafficPolicy, timeouts and retry.
  * An unresolvable backendRef stays in the rule with `backendId: null` so its share answers 500.
  *
  * Ferry's choices where the spec leaves it to implementations: `retry.attempts` defaults to 1,
  * `retry.backoff` to 25ms, `retry.codes` to none (connection errors only); a filter Ferry does not
  * implement (CORS, ExternalAuth, ExtensionRef) turns its rule into a 500 rather than being skipped.
  */
-import { DEFAULT_BACKEND_POLICY } from '../snapshot/index.ts';
 import type { ConfigError } from '../lib/index.ts';
 import { parseDuration } from '../lib/index.ts';
 import {
@@ -22,9 +22,11 @@ import {
 } from '../resources/index.ts';
 import type { BackendSpec, FilterSpec, HeaderModifierFilter, PathModifier, RetrySpec, RuleSpec, Timeouts, WeightedBackend } from '../snapshot/index.ts';
 import { routeId } from './attach.ts';
+import type { BackendState } from './backends.ts';
 import { resourceError, type RefProblem } from './diagnostics.ts';
 import { compileGrpcMatch, compileHttpMatch, type CompiledMatch } from './matches.ts';
-import { GATEWAY_GROUP, nsName, referenceAllowed, type ResourceIndex } from './model.ts';
+import { FERRY_GROUP, GATEWAY_GROUP, nsName, referenceAllowed, type ResourceIndex } from './model.ts';
+import type { PolicyResolver } from './policies.ts';
 
 export const DEFAULT_RETRY_ATTEMPTS = 1;
 export const DEFAULT_RETRY_BACKOFF_MS = 25;
@@ -35,6 +37,13 @@ export interface CompiledRule {
   /** Backends the rule refers to (backendRefs and mirrors) that resolved. */
   readonly backends: readonly BackendSpec[];
   readonly matches: readonly CompiledMatch[];
+}
+
+/** What backendRefs resolve against besides the resource index. */
+export interface BackendContext {
+  /** Ferry Backends by `namespace/name`. */
+  readonly backends: ReadonlyMap<string, BackendState>;
+  readonly policies: PolicyResolver;
 }
 
 export interface CompiledRoute {
@@ -74,20 +83,25 @@ class RouteCompiler {
   readonly errors: ConfigError[] = [];
   private readonly index: ResourceIndex;
   private readonly route: RouteResource;
+  private readonly ctx: BackendContext;
 
-  constructor(index: ResourceIndex, route: RouteResource) {
+  constructor(index: ResourceIndex, route: RouteResource, ctx: BackendContext) {
     this.index = index;
     this.route = route;
+    this.ctx = ctx;
   }
 
-  /** Resolves a Service reference, or records why it cannot be used. */
+  /** Resolves a Service or Backend reference, or records why it cannot be used. */
   resolve(ref: BackendObjectRef, field: string): { backend?: BackendSpec; problem?: RefProblem } {
     const route = this.route;
     const namespace = ref.namespace ?? route.metadata.namespace;
     const id = nsName(namespace, ref.name);
     let problem: RefProblem | undefined;
+    if ((ref.group ?? '') === FERRY_GROUP && ref.kind === 'Backend') {
+      return this.resolveBackend(ref, field);
+    }
     if (!isServiceRef(ref)) {
-      problem = { reason: 'InvalidKind', field, message: `backendRef kind ${ref.kind ?? 'Service'} (group "${ref.group ?? ''}") is not supported; use a Service` };
+      problem = { reason: 'InvalidKind', field, message: `backendRef kind ${ref.kind ?? 'Service'} (group "${ref.group ?? ''}") is not supported; use a Service, or a Backend (group ${FERRY_GROUP})` };
     } else if (!referenceAllowed(this.index, { group: GATEWAY_GROUP, kind: route.kind, namespace: route.metadata.namespace }, { group: '', kind: 'Service', namespace, name: ref.name })) {
       problem = { reason: 'RefNotPermitted', field, message: `Service ${id} is in another namespace and no ReferenceGrant there allows ${route.kind}s from namespace ${route.metadata.namespace}` };
     } else {
@@ -98,13 +112,52 @@ class RouteCompiler {
       else {
         const h2c = route.kind === 'GRPCRoute' || H2C_APP_PROTOCOLS.includes(port.appProtocol ?? '');
         return {
-          backend: { id: `Service/${id}:${port.port}`, kind: 'Service', namespace, name: ref.name, port: port.port, protocol: h2c ? 'h2c' : 'http1', policy: DEFAULT_BACKEND_POLICY },
+          backend: {
+            id: `Service/${id}:${port.port}`,
+            kind: 'Service',
+            namespace,
+            name: ref.name,
+            port: port.port,
+            protocol: h2c ? 'h2c' : 'http1',
+            policy: this.ctx.policies.forService(namespace, ref.name, port),
+          },
         };
       }
     }
+    return this.fail(problem);
+  }
+
+  private fail(problem: RefProblem): { problem: RefProblem } {
     this.refProblems.push(problem);
-    this.errors.push(resourceError(route, field, problem.message));
+    this.errors.push(resourceError(this.route, problem.field, problem.message));
     return { problem };
+  }
+
+  /** A `ferry.dev` Backend: port 0 (its endpoints carry their ports); a port on the ref is ignored. */
+  private resolveBackend(ref: BackendObjectRef, field: string): { backend?: BackendSpec; problem?: RefProblem } {
+    const route = this.route;
+    const namespace = ref.namespace ?? route.metadata.namespace;
+    const id = nsName(namespace, ref.name);
+    const from = { group: GATEWAY_GROUP, kind: route.kind, namespace: route.metadata.namespace };
+    if (!referenceAllowed(this.index, from, { group: FERRY_GROUP, kind: 'Backend', namespace, name: ref.name })) {
+      return this.fail({ reason: 'RefNotPermitted', field, message: `Backend ${id} is in another namespace and no ReferenceGrant there allows ${route.kind}s from namespace ${route.metadata.namespace}` });
+    }
+    const state = this.ctx.backends.get(id);
+    if (!state) return this.fail({ reason: 'BackendNotFound', field, message: `Backend ${id} not found` });
+    if (!state.valid) return this.fail({ reason: 'BackendNotFound', field, message: `Backend ${id} is not valid: ${state.invalidReason ?? 'see its status'}` });
+    if (ref.port !== undefined) {
+      this.errors.push(resourceError(route, `${field}.port`, `port is ignored for a Backend: its endpoints carry their own ports`, 'warning'));
+    }
+    const backend: BackendSpec = {
+      id: state.id,
+      kind: 'Backend',
+      namespace,
+      name: ref.name,
+      port: 0,
+      protocol: route.kind === 'GRPCRoute' ? 'h2c' : state.protocol,
+      policy: this.ctx.policies.forBackend(state),
+    };
+    return { backend };
   }
 
   /** Compiles one filter; undefined when unsupported (recorded). */
@@ -222,8 +275,8 @@ class RouteCompiler {
 }
 
 /** Compiles every rule of a route (whether or not it attached: its references are reported either way). */
-export function compileRoute(index: ResourceIndex, route: RouteResource): CompiledRoute {
-  const c = new RouteCompiler(index, route);
+export function compileRoute(index: ResourceIndex, route: RouteResource, ctx: BackendContext): CompiledRoute {
+  const c = new RouteCompiler(index, route, ctx);
   const rules: CompiledRule[] = [];
   if (route.kind === 'HTTPRoute') {
     (route.spec.rules ?? [{}]).forEach((rule, i) => {
