@@ -56,7 +56,7 @@ export class PlanBuilder {
       return undefined;
     }
     if (stableStringify(prev.source) === stableStringify(source)) return undefined;
-    return `source ${source.key} is also declared by ${prev.owner} with different settings (labels, token or refresh); both use that declaration`;
+    return `source ${source.key} is also declared by ${prev.owner} with different settings (labels, token or refresh bounds); one watch serves both, with the settings of ${prev.owner}, which is older`;
   }
 
   setBackend(id: string, discovery: BackendDiscovery): void {

@@ -1,7 +1,7 @@
 /**
  * Golden tests for compile: each directory here holds input YAML (and optionally `binds.json`) and
- * `expected.json` with the formatted errors, the snapshot (private keys redacted), the endpoint sets
- * and the report. Regenerate with `UPDATE_GOLDEN=1 npx node --test test/golden/golden.test.ts`.
+ * `expected.json` with the formatted errors, the snapshot (private keys redacted), the endpoint sets,
+ * the report and, when there is anything in it, the discovery plan. Regenerate with `UPDATE_GOLDEN=1 npx node --test test/golden/golden.test.ts`.
  */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -40,13 +40,14 @@ function run(dir: string, reverse: boolean) {
   }
   const parsed = parseYamlFiles(files);
   const resources = reverse ? [...parsed.resources].reverse() : parsed.resources;
-  const { snapshot, report } = compile({ resources, errors: parsed.errors, ...(binds ? { binds } : {}) });
+  const { snapshot, report, discovery } = compile({ resources, errors: parsed.errors, ...(binds ? { binds } : {}) });
   const endpoints = compileEndpoints(resources, snapshot);
   return {
     errors: report.errors.map(formatConfigError),
     snapshot: redact(snapshot),
     endpoints: Object.fromEntries(endpoints),
     report,
+    ...(discovery.clusters.length > 0 || discovery.sources.length > 0 || Object.keys(discovery.backends).length > 0 ? { discovery } : {}),
   };
 }
 
