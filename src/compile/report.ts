@@ -115,7 +115,12 @@ export function buildReport(input: ReportInput): CompileReport {
       parents = [...(input.policies.get(r) ?? [])];
     } else if (r.kind === 'Mesh') {
       accepted = !input.mesh.rejected.has(r);
-      conditions = [accepted ? condition('Accepted', true, 'Accepted', 'Mesh is in force') : condition('Accepted', false, 'Conflicted', 'Another Mesh is in force')];
+      const inForce = input.mesh.mesh ? nsName(input.mesh.mesh.metadata.namespace, input.mesh.mesh.metadata.name) : '';
+      conditions = [
+        accepted
+          ? condition('Accepted', true, 'Accepted', 'Mesh is in force')
+          : condition('Accepted', false, 'Conflicted', `Mesh ${inForce} is older and in force; only one Mesh is allowed`),
+      ];
     } else if (r.kind === 'GatewayClass') {
       accepted = r.spec.controllerName === FERRY_CONTROLLER_NAME;
       conditions = [

@@ -213,7 +213,7 @@ export const trafficPolicySpec = z
   .superRefine((p, ctx) => {
     const seen = new Set<string>();
     p.targetRefs.forEach((t, i) => {
-      const key = `${t.group === 'core' ? '' : t.group}/${t.kind}/${t.name}/${t.sectionName ?? ''}`;
+      const key = `${t.group === 'core' ? '' : t.group}/${t.kind}/${t.namespace ?? ''}/${t.name}/${t.sectionName ?? ''}`;
       if (seen.has(key)) ctx.addIssue({ code: 'custom', path: ['targetRefs', i], message: 'duplicate targetRef' });
       seen.add(key);
     });

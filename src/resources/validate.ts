@@ -100,7 +100,7 @@ export function issueMessage(issue: z.core.$ZodIssue, raw: unknown): string {
   switch (issue.code) {
     case 'invalid_type':
       if (value === undefined) return 'is required';
-      return `must be ${issue.expected === 'int' ? 'an integer' : issue.expected === 'object' ? 'a mapping' : issue.expected === 'array' ? 'a list' : `a ${issue.expected}`} (got ${describe(value)})`;
+      return `must be ${issue.expected === 'int' ? 'an integer' : issue.expected === 'object' || issue.expected === 'record' ? 'a mapping' : issue.expected === 'array' ? 'a list' : `a ${issue.expected}`} (got ${describe(value)})`;
     case 'too_big': {
       const n = String(issue.maximum);
       if (issue.origin === 'array') return `must have at most ${n} items (has ${(value as unknown[]).length})`;
