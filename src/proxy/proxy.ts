@@ -1,7 +1,8 @@
 /**
  * The data plane's front door: apply() compiles a snapshot into per-socket runtimes, binds new sockets,
  * re-points kept ones and drains removed ones; setEndpoints() edits upstream state in place;
- * drain() shuts everything down gracefully. Upstream state (pools, balancers) outlives snapshots.
+ * drain() shuts everything down gracefully. Upstream state (pools, balancers, endpoint health and
+ * ejections, breaker counters) outlives snapshots.
  */
 import { systemClock, systemRandom } from '../lib/index.ts';
 import type { EndpointSets, Snapshot } from '../snapshot/index.ts';
@@ -19,7 +20,7 @@ export function createProxy(options: ProxyOptions = {}): Proxy {
   const clock = options.clock ?? systemClock;
   const random = options.random ?? systemRandom;
   const limits = resolveLimits(options.limits);
-  const registry = new UpstreamRegistry();
+  const registry = new UpstreamRegistry(clock, random);
   const core: ProxyCore = {
     registry,
     clock,

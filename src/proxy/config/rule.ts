@@ -1,10 +1,23 @@
 /**
  * A RuleSpec turned into what the request path needs: filter chains, a cumulative weight table for
  * backend choice, timeouts and retry policy. Built once per snapshot.
+ *
+ * Sticky splits: when a backend of the rule balances by a hash (RingHash/Maglev with `hashOn`), the
+ * weighted backend choice is made from a hash of that same key instead of a random draw, so a user
+ * (cookie, header, source IP, parameter) keeps reaching the same copy of the service for as long as
+ * the weights hold, and then the same endpoint inside it. The key of the first such backend in the
+ * rule is used. The share is placed by the key's position on the weight line, so when weights
+ * change only the users whose position crosses a boundary move. Requests without the key (and rules
+ * without hash-balanced backends) are split at random.
  */
-import type { RuleSpec, RetrySpec } from '../../snapshot/index.ts';
+import type { BackendSpec, RuleSpec } from '../../snapshot/index.ts';
 import type { Random } from '../../lib/index.ts';
 import { compileFilters, type FilterChain, type FilterDeps } from '../filters/index.ts';
+import { ruleRetryPolicy, type RetryPolicy } from '../upstream/retry-policy.ts';
+import { HashKey, type HashRequest } from '../upstream/hash-key.ts';
+import { isHashPolicy } from '../upstream/lb/index.ts';
+import { mix32, SEED_SHARE, unit } from '../upstream/lb/hash.ts';
+import { NO_HASH } from '../upstream/balancer.ts';
 
 export interface BackendShare {
   readonly backendId: string | null;
@@ -23,14 +36,17 @@ export interface CompiledRule {
   readonly totalWeight: number;
   readonly requestMs: number;
   readonly backendRequestMs: number;
-  readonly retry: RetrySpec | null;
-  readonly retryCodes: ReadonlySet<number>;
+  /** The rule's own retry policy; null = the chosen backend's policy applies. */
+  readonly retry: RetryPolicy | null;
+  /** Key the backend choice is sticky on, or null for a random split. */
+  readonly affinity: HashKey | null;
 }
 
-export function compileRule(spec: RuleSpec, deps: FilterDeps): CompiledRule {
+export function compileRule(spec: RuleSpec, deps: FilterDeps, backends: Readonly<Record<string, BackendSpec>> = {}): CompiledRule {
   const shares: BackendShare[] = [];
   const cumulative: number[] = [];
   let total = 0;
+  let affinity: HashKey | null = null;
   for (const b of spec.backends) {
     if (!(b.weight > 0)) continue;
     total += b.weight;
@@ -40,8 +56,9 @@ export function compileRule(spec: RuleSpec, deps: FilterDeps): CompiledRule {
       invalidReason: b.invalidReason ?? 'backendRef could not be resolved',
       filters: compileFilters(b.filters, deps),
     });
+    const lb = b.backendId === null ? undefined : backends[b.backendId]?.policy.loadBalancer;
+    if (affinity === null && lb !== undefined && isHashPolicy(lb)) affinity = new HashKey(lb.hashOn!, deps.random);
   }
-  const retry = spec.retry && spec.retry.attempts > 0 ? spec.retry : null;
   return {
     id: spec.id,
     routeId: spec.routeId,
@@ -52,18 +69,23 @@ export function compileRule(spec: RuleSpec, deps: FilterDeps): CompiledRule {
     totalWeight: total,
     requestMs: spec.timeouts?.requestMs ?? 0,
     backendRequestMs: spec.timeouts?.backendRequestMs ?? 0,
-    retry,
-    retryCodes: new Set(retry?.codes ?? []),
+    retry: ruleRetryPolicy(spec.retry),
+    affinity: shares.length > 1 ? affinity : null,
   };
 }
 
 /** Weighted choice; undefined when the rule has no backend with weight > 0. */
 // HOT PATH
-export function chooseShare(rule: CompiledRule, random: Random): BackendShare | undefined {
+export function chooseShare(rule: CompiledRule, random: Random, x: HashRequest): BackendShare | undefined {
   const n = rule.shares.length;
   if (n === 0) return undefined;
   if (n === 1) return rule.shares[0];
-  const r = random() * rule.totalWeight;
+  let u = -1;
+  if (rule.affinity !== null) {
+    const h = rule.affinity.hash(x);
+    if (h !== NO_HASH) u = unit(mix32(h, SEED_SHARE));
+  }
+  const r = (u < 0 ? random() : u) * rule.totalWeight;
   const c = rule.cumulative;
   for (let i = 0; i < n; i++) if (r < c[i]) return rule.shares[i];
   return rule.shares[n - 1];

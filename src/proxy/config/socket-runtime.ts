@@ -44,7 +44,7 @@ export function compileSnapshot(snapshot: Snapshot, deps: FilterDeps): CompiledS
     if (r === undefined) {
       const spec = snapshot.rules[id];
       if (spec === undefined) return null;
-      r = compileRule(spec, deps);
+      r = compileRule(spec, deps, snapshot.backends);
       rules.set(id, r);
     }
     return r;

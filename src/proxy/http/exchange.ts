@@ -12,7 +12,10 @@ import { normalizeTarget } from '../route/normalize-path.ts';
 import { chooseShare, type BackendShare, type CompiledRule } from '../config/rule.ts';
 import type { ListenerRuntime } from '../config/socket-runtime.ts';
 import type { BackendState } from '../upstream/registry.ts';
-import type { EndpointTarget } from '../upstream/balancer.ts';
+import type { Host } from '../upstream/host.ts';
+import type { HashRequest } from '../upstream/hash-key.ts';
+import type { RetryPolicy } from '../upstream/retry-policy.ts';
+import { NO_HASH } from '../upstream/balancer.ts';
 import type { Timer } from '../../lib/index.ts';
 import type { Downstream, DownstreamListener } from './downstream.ts';
 import type { SocketContext } from './context.ts';
@@ -22,7 +25,7 @@ import { startForwarding, abortForwarding, type AttemptState } from './forward.t
 
 const NO_FILTERS: readonly ResponseFilter[] = [];
 
-export class Exchange implements FilterContext, MatchInput, DownstreamListener {
+export class Exchange implements FilterContext, MatchInput, DownstreamListener, HashRequest {
   readonly sc: SocketContext;
   readonly down: Downstream;
   readonly method: string;
@@ -45,7 +48,17 @@ export class Exchange implements FilterContext, MatchInput, DownstreamListener {
   rule: CompiledRule | null = null;
   share: BackendShare | null = null;
   backend: BackendState | null = null;
-  endpoint: EndpointTarget | null = null;
+  endpoint: Host | null = null;
+  /** The retry policy in force (the rule's, else the backend's), set when forwarding starts. */
+  retry: RetryPolicy | null = null;
+  /** Per-attempt timeout in force; 0 = none. */
+  perTryMs = 0;
+  /** A retry has been decided and holds a retry slot of the backend until its attempt ends. */
+  retryHeld = false;
+  /** Hash key cache and Set-Cookie values for hash-based balancing (HashRequest). */
+  hashSig: string | null = null;
+  hashValue = NO_HASH;
+  setCookies: string[] | null = null;
   responseFilters: readonly ResponseFilter[] = NO_FILTERS;
   shareResponseFilters: readonly ResponseFilter[] = NO_FILTERS;
   hasBody = false;
@@ -115,7 +128,7 @@ export class Exchange implements FilterContext, MatchInput, DownstreamListener {
     const rf = rule.filters.request;
     for (let i = 0; i < rf.length; i++) if (rf[i].onRequest(this)) return;
 
-    const share = chooseShare(rule, sc.core.random);
+    const share = chooseShare(rule, sc.core.random, this);
     if (share === undefined) return this.localReply(500, 'no backends configured for this route', 'invalid_backend');
     this.share = share;
     if (share.backendId === null) return this.localReply(500, `invalid backendRef: ${share.invalidReason}`, 'invalid_backend');
@@ -200,6 +213,7 @@ export class Exchange implements FilterContext, MatchInput, DownstreamListener {
     if (this.finished) return;
     this.finished = true;
     if (this.requestTimer !== null) { this.requestTimer.cancel(); this.requestTimer = null; }
+    if (this.retryHeld) { this.retryHeld = false; this.backend!.breaker.retries--; }
     if (!requestChannel.hasSubscribers) return;
     if (this.body instanceof BodyPipe) this.bytesIn = this.body.bytes;
     const l = this.listener;

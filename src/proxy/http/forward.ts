@@ -1,13 +1,19 @@
 /**
- * Forwarding one exchange upstream: body handling (streamed, or buffered up to 64 KiB when the rule
- * retries), attempts with per-attempt and whole-request timeouts, retries with jittered backoff on
- * another endpoint, and the response relay with backpressure. Each attempt is a small undici
- * controller-style handler; a stale attempt's callbacks are ignored.
+ * Forwarding one exchange upstream: body handling (streamed, or buffered up to 64 KiB when retries
+ * are possible), the backend's circuit breaker (admit, wait for a connection, or answer 503
+ * `upstream overflow`), attempts with per-attempt and whole-request timeouts, retries (the rule's
+ * policy, else the backend's) with jittered backoff on another endpoint, outlier reporting, and the
+ * response relay with backpressure. Each attempt is a small undici controller-style handler; a stale
+ * attempt's callbacks are ignored.
+ *
+ * Per attempt the bookkeeping is two counters up and down (the endpoint's and the backend's
+ * attempts in flight); outlier detection adds a counter update per response only when it is on.
  */
 import type { Dispatcher } from 'undici';
 import { upstreamChannel, type UpstreamEvent } from '../../snapshot/index.ts';
 import type { Timer } from '../../lib/index.ts';
-import type { EndpointTarget } from '../upstream/balancer.ts';
+import type { Host } from '../upstream/host.ts';
+import { ADMIT_OVERFLOW, ADMIT_RUN, type Waiter } from '../upstream/breaker.ts';
 import { AttemptTimeout, RequestAborted, RetryStatus, classify, type FailureKind } from '../upstream/errors.ts';
 import type { Exchange } from './exchange.ts';
 import { BodyPipe, bufferBody } from './body.ts';
@@ -19,7 +25,7 @@ type Headers = Record<string, string | string[] | undefined>;
 const RETRY_BUFFER_LIMIT = 64 * 1024;
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
 
-function publish(type: UpstreamEvent['type'], x: Exchange, ep: EndpointTarget): void {
+function publish(type: UpstreamEvent['type'], x: Exchange, ep: Host): void {
   if (upstreamChannel.hasSubscribers) {
     upstreamChannel.publish({ type, backend: x.backend?.id ?? '', endpoint: ep.key, protocol: ep.pool.protocol } satisfies UpstreamEvent);
   }
@@ -27,14 +33,18 @@ function publish(type: UpstreamEvent['type'], x: Exchange, ep: EndpointTarget): 
 
 export interface AttemptState {
   readonly controller: Controller | null;
+  abort(reason: Error): void;
 }
 
 // HOT PATH
 export function startForwarding(x: Exchange): void {
   const rule = x.rule!;
+  const retry = rule.retry ?? x.backend!.retry;
+  x.retry = retry;
+  x.perTryMs = rule.backendRequestMs > 0 ? rule.backendRequestMs : rule.retry === null && retry !== null ? retry.perTryTimeoutMs : 0;
   if (rule.requestMs > 0) x.requestTimer = x.sc.core.clock.setTimer(rule.requestMs, () => onRequestTimeout(x));
   if (!x.hasBody) return go(x);
-  if (rule.retry === null) {
+  if (retry === null) {
     x.body = new BodyPipe(x.down.body, null);
     return go(x);
   }
@@ -54,32 +64,80 @@ function go(x: Exchange): void {
 }
 
 // HOT PATH
-function attempt(x: Exchange, avoid: EndpointTarget | null): void {
+function attempt(x: Exchange, avoid: Host | null): void {
   const backend = x.backend!;
-  const ep = backend.balancer.pick(backend.ready, avoid);
+  const ep = backend.pick(x, avoid);
   if (ep === undefined) return x.localReply(503, 'no healthy upstream', 'no_endpoints');
+  const admit = backend.breaker.admit();
+  if (admit === ADMIT_RUN) return dispatch(x, ep);
+  if (admit === ADMIT_OVERFLOW) return x.localReply(503, 'upstream overflow', 'overflow');
+  const q = new Queued(x, ep);
+  x.attempt = q;
+  backend.breaker.wait(q);
+}
+
+// HOT PATH
+function dispatch(x: Exchange, ep: Host): void {
   x.endpoint = ep;
   x.attempts++;
+  ep.active++;
+  x.backend!.breaker.running++;
   const a = new Attempt(x, ep);
   x.attempt = a;
-  const ms = x.rule!.backendRequestMs;
+  const ms = x.perTryMs;
   if (ms > 0) a.timer = x.sc.core.clock.setTimer(ms, () => a.abort(new AttemptTimeout()));
   const body = x.body;
   ep.pool.dispatch({ method: x.method, path: x.path + x.query, headers: x.headers, body }, a);
 }
 
-function canRetry(x: Exchange, kind: FailureKind): boolean {
-  const r = x.rule!.retry;
-  if (r === null || x.attempts > r.attempts) return false;
-  if (x.finished || x.down.headersSent) return false;
-  if (x.body instanceof BodyPipe) return false;
-  return kind === 'connect' || IDEMPOTENT.has(x.method);
+/** An attempt waiting for an HTTP/1.1 connection slot of its backend (maxConnections). */
+class Queued implements Waiter, AttemptState {
+  readonly controller = null;
+  readonly x: Exchange;
+  readonly ep: Host;
+  cancelled = false;
+
+  constructor(x: Exchange, ep: Host) {
+    this.x = x;
+    this.ep = ep;
+  }
+
+  start(): boolean {
+    if (this.cancelled) return false;
+    this.cancelled = true;
+    this.x.backend!.breaker.waiting--;
+    dispatch(this.x, this.ep);
+    return true;
+  }
+
+  abort(): void {
+    if (this.cancelled) return;
+    this.cancelled = true;
+    this.x.backend!.breaker.cancelled();
+  }
 }
 
-function retry(x: Exchange, failed: EndpointTarget): void {
+function canRetry(x: Exchange, kind: FailureKind): boolean {
+  const p = x.retry;
+  if (p === null || x.attempts > p.attempts) return false;
+  if (x.finished || x.down.headersSent) return false;
+  if (x.body instanceof BodyPipe) return false;
+  if (kind === 'connect') { if (!p.onConnect) return false; }
+  else if (kind === 'reset') { if (!p.onReset) return false; }
+  else if (kind === 'timeout') { if (!p.onTimeout) return false; }
+  if (kind !== 'connect' && !p.nonIdempotent && !IDEMPOTENT.has(x.method)) return false;
+  // A retry budget, when the policy has one, replaces the maxRetries breaker (as in Envoy).
+  const br = x.backend!.breaker;
+  const limit = p.budgetPercent >= 0 ? Math.max(p.budgetMin, (p.budgetPercent * br.running) / 100) : br.spec.maxRetries;
+  return br.retries < limit;
+}
+
+function retry(x: Exchange, failed: Host): void {
   publish('retry', x, failed);
-  const r = x.rule!.retry!;
-  const base = r.backoffMs * 2 ** (x.attempts - 1);
+  x.backend!.breaker.retries++;
+  x.retryHeld = true;
+  const p = x.retry!;
+  const base = p.backoffMs * 2 ** (x.attempts - 1);
   const delay = base / 2 + x.sc.core.random() * (base / 2);
   if (delay <= 0) return attempt(x, failed);
   x.sc.core.clock.setTimer(delay, () => { if (!x.finished) attempt(x, failed); });
@@ -88,8 +146,7 @@ function retry(x: Exchange, failed: EndpointTarget): void {
 function onRequestTimeout(x: Exchange): void {
   x.requestTimer = null;
   if (x.finished) return;
-  const a = x.attempt as Attempt | null;
-  a?.abort(new RequestAborted('request timeout'));
+  x.attempt?.abort(new RequestAborted('request timeout'));
   if (x.down.headersSent) {
     x.error = 'request_timeout';
     x.down.abort();
@@ -101,24 +158,39 @@ function onRequestTimeout(x: Exchange): void {
 
 /** The client went away: stop the upstream side. */
 export function abortForwarding(x: Exchange): void {
-  (x.attempt as Attempt | null)?.abort(new RequestAborted('client aborted'));
+  x.attempt?.abort(new RequestAborted('client aborted'));
   if (x.body instanceof BodyPipe) x.body.destroy();
 }
 
 class Attempt implements Dispatcher.DispatchHandler, AttemptState {
   readonly x: Exchange;
-  readonly ep: EndpointTarget;
+  readonly ep: Host;
   controller: Controller | null = null;
   timer: Timer | null = null;
   done = false;
   reason: Error | null = null;
   readonly started: number;
   deferred: string[] | null = null;
+  /** This attempt is a retry and holds one of the backend's retry slots. */
+  readonly holdsRetry: boolean;
 
-  constructor(x: Exchange, ep: EndpointTarget) {
+  constructor(x: Exchange, ep: Host) {
     this.x = x;
     this.ep = ep;
     this.started = x.sc.core.clock.now();
+    this.holdsRetry = x.retryHeld;
+    x.retryHeld = false;
+  }
+
+  /** The attempt is over for us: timers and in-flight counters. */
+  // HOT PATH
+  #end(): void {
+    this.done = true;
+    if (this.timer !== null) { this.timer.cancel(); this.timer = null; }
+    this.ep.active--;
+    const br = this.x.backend!.breaker;
+    if (this.holdsRetry) br.retries--;
+    br.release();
   }
 
   abort(reason: Error): void {
@@ -141,7 +213,10 @@ class Attempt implements Dispatcher.DispatchHandler, AttemptState {
   onResponseStart(controller: Controller, status: number, headers: Headers): void {
     if (this.done) return;
     const x = this.x;
-    if (x.rule!.retryCodes.has(status) && canRetry(x, 'status')) { controller.abort(new RetryStatus(status)); return; }
+    const od = x.backend!.outlier;
+    if (od !== null) od.response(this.ep, status);
+    const p = x.retry;
+    if (p !== null && p.statuses[status] === 1 && canRetry(x, 'status')) { controller.abort(new RetryStatus(status)); return; }
     this.#clearTimer();
     x.upstreamMs = x.sc.core.clock.now() - this.started;
     x.status = status;
@@ -166,8 +241,7 @@ class Attempt implements Dispatcher.DispatchHandler, AttemptState {
 
   onResponseEnd(_controller: Controller, trailers: Headers): void {
     if (this.done) return;
-    this.done = true;
-    this.#clearTimer();
+    this.#end();
     const x = this.x;
     if (this.deferred !== null) {
       x.down.respond(x.status, this.deferred, true, false);
@@ -182,11 +256,12 @@ class Attempt implements Dispatcher.DispatchHandler, AttemptState {
 
   onResponseError(_controller: Controller | null, err: Error): void {
     if (this.done) return;
-    this.done = true;
-    this.#clearTimer();
+    this.#end();
     const x = this.x;
-    if (err instanceof RequestAborted || x.finished) return;
+    if (err instanceof RequestAborted) return;
     const kind = classify(err);
+    if (kind !== 'status') x.backend!.outlier?.failure(this.ep, kind === 'connect');
+    if (x.finished) return;
     if (kind === 'timeout') publish('timeout', x, this.ep);
     else if (kind === 'reset') publish('reset', x, this.ep);
     if (x.down.headersSent) {

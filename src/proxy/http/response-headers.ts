@@ -1,7 +1,8 @@
 /**
  * Response header hygiene: upstream headers (undici's lower-case object) to the flat list sent
- * downstream, without hop-by-hop headers or the ones Connection names, with X-Request-Id echoed and
- * the rule's then the backendRef's ResponseHeaderModifiers applied.
+ * downstream, without hop-by-hop headers or the ones Connection names, with X-Request-Id echoed, the
+ * affinity cookie set when Ferry chose one, and the rule's then the backendRef's
+ * ResponseHeaderModifiers applied.
  */
 import type { Exchange } from './exchange.ts';
 
@@ -31,6 +32,8 @@ export function responseHeaders(headers: Headers, x: Exchange): string[] {
     }
   }
   out.push('x-request-id', x.requestId);
+  const cookies = x.setCookies;
+  if (cookies !== null) for (let i = 0; i < cookies.length; i++) out.push('set-cookie', cookies[i]);
   const rf = x.responseFilters;
   for (let i = 0; i < rf.length; i++) rf[i].onResponse(out);
   const bf = x.shareResponseFilters;

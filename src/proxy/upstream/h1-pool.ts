@@ -1,14 +1,15 @@
 /**
  * HTTP/1.1 upstream pool: one undici Pool per endpoint, kept alive across snapshot swaps. Its idle
  * keep-alive is shorter than typical upstream keep-alive (4 s against 5 s) so Ferry never reuses a
- * socket the upstream is closing. Connection activity is published as UpstreamEvents.
+ * socket the upstream is closing. The connect timeout is the backend policy's `connectTimeoutMs`;
+ * hitting it is a connect failure (UND_ERR_CONNECT_TIMEOUT). Connection activity is published as
+ * UpstreamEvents.
  */
 import { Pool } from 'undici';
 import { upstreamChannel, type UpstreamEvent } from '../../snapshot/index.ts';
 import type { UpstreamHandler, UpstreamPool, UpstreamRequest } from './pool.ts';
 
 const KEEP_ALIVE_MS = 4_000;
-const CONNECT_TIMEOUT_MS = 5_000;
 
 export class H1Pool implements UpstreamPool {
   readonly protocol = 'http1';
@@ -16,14 +17,14 @@ export class H1Pool implements UpstreamPool {
   readonly #pool: Pool;
   readonly #endpoint: string;
 
-  constructor(address: string, port: number, backendId: string) {
+  constructor(address: string, port: number, backendId: string, connectTimeoutMs: number) {
     const host = address.includes(':') ? `[${address}]` : address;
     this.#endpoint = `${address}:${port}`;
     this.backendId = backendId;
     this.#pool = new Pool(`http://${host}:${port}`, {
       keepAliveTimeout: KEEP_ALIVE_MS,
       keepAliveMaxTimeout: KEEP_ALIVE_MS,
-      connect: { timeout: CONNECT_TIMEOUT_MS },
+      connect: { timeout: connectTimeoutMs },
       bodyTimeout: 0,
       pipelining: 1,
     });

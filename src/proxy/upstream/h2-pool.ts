@@ -1,8 +1,9 @@
 /**
  * h2c upstream pool (gRPC and `kubernetes.io/h2c` backends): prior-knowledge HTTP/2 sessions to one
  * endpoint, opened on demand, a new one when every open session is at the peer's stream limit,
- * dropped on GOAWAY or close (the next request reconnects). Streams are driven through the same
- * controller-style handler as undici, trailers included.
+ * dropped on GOAWAY or close (the next request reconnects). A session not connected within the
+ * backend's `connectTimeoutMs` is destroyed and its streams fail as connect failures. Streams are
+ * driven through the same controller-style handler as undici, trailers included.
  */
 import http2, { type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http2';
 import type { Readable } from 'node:stream';
@@ -26,9 +27,11 @@ export class H2Pool implements UpstreamPool {
   readonly #origin: string;
   readonly #endpoint: string;
   readonly #sessions: SessionEntry[] = [];
+  readonly #connectTimeoutMs: number;
   #closed = false;
 
-  constructor(address: string, port: number, backendId: string) {
+  constructor(address: string, port: number, backendId: string, connectTimeoutMs: number) {
+    this.#connectTimeoutMs = connectTimeoutMs;
     const host = address.includes(':') ? `[${address}]` : address;
     this.#origin = `http://${host}:${port}`;
     this.#endpoint = `${address}:${port}`;
@@ -54,10 +57,14 @@ export class H2Pool implements UpstreamPool {
       const i = this.#sessions.indexOf(entry);
       if (i >= 0) this.#sessions.splice(i, 1);
     };
-    session.on('connect', () => { entry.connected = true; this.#publish('connect'); });
+    const connectTimer = setTimeout(() => {
+      if (!entry.connected) session.destroy(Object.assign(new Error('upstream connect timeout'), { code: 'UND_ERR_CONNECT_TIMEOUT' }));
+    }, this.#connectTimeoutMs);
+    connectTimer.unref();
+    session.on('connect', () => { clearTimeout(connectTimer); entry.connected = true; this.#publish('connect'); });
     session.on('error', () => { if (!entry.connected) this.#publish('connect_error'); drop(); });
     session.on('goaway', drop);
-    session.on('close', () => { drop(); if (entry.connected) this.#publish('disconnect'); });
+    session.on('close', () => { clearTimeout(connectTimer); drop(); if (entry.connected) this.#publish('disconnect'); });
     session.setTimeout(IDLE_MS, () => { if (entry.active === 0) { drop(); session.close(); } });
     return entry;
   }

@@ -10,7 +10,7 @@ import { upstreamChannel, type UpstreamEvent } from '../../snapshot/index.ts';
 import type { Clock, Timer } from '../../lib/index.ts';
 import type { MirrorTarget } from '../filters/index.ts';
 import type { UpstreamRegistry, BackendState } from './registry.ts';
-import type { EndpointTarget } from './balancer.ts';
+import type { Host } from './host.ts';
 
 export const MIRROR_MAX_IN_FLIGHT = 64;
 export const MIRROR_TIMEOUT_MS = 30_000;
@@ -48,7 +48,7 @@ export class Mirrorer {
   send(x: MirrorSource): void {
     for (const m of x.mirrors ?? []) {
       const backend = this.#registry.get(m.backendId);
-      const ep = backend?.balancer.pick(backend.ready, null);
+      const ep = backend?.pick(null, null);
       if (backend === undefined || ep === undefined) { publish('mirror_failed', m.backendId, '', backend?.protocol ?? ''); continue; }
       if (backend.mirrorInFlight >= this.#limit) { publish('mirror_dropped', backend.id, ep.key, ep.pool.protocol); continue; }
       let body: Buffer | Readable | null = null;
@@ -70,12 +70,12 @@ export class Mirrorer {
 
 class MirrorHandler implements Dispatcher.DispatchHandler {
   readonly #backend: BackendState;
-  readonly #ep: EndpointTarget;
+  readonly #ep: Host;
   #controller: Dispatcher.DispatchController | null = null;
   #done = false;
   timer: Timer | null = null;
 
-  constructor(backend: BackendState, ep: EndpointTarget) {
+  constructor(backend: BackendState, ep: Host) {
     this.#backend = backend;
     this.#ep = ep;
   }

@@ -1,35 +1,33 @@
 /**
- * Upstream state keyed by identity, not by snapshot: one BackendState per backend id (its ready
- * endpoints, balancer and mirror counters) and one pool per endpoint `protocol|address:port`. Snapshot
- * swaps and endpoint updates edit these in place; a pool is closed only when no backend lists its
- * endpoint any more.
+ * Upstream state keyed by identity, not by snapshot: one BackendState per backend id (endpoints with
+ * their health, balancers, breakers; see backend-state.ts) and one pool per endpoint
+ * `protocol|address:port|connect timeout`. Snapshot swaps and endpoint updates edit these in place;
+ * a pool is closed only when no backend lists its endpoint any more (or its connect timeout changed).
  */
-import type { BackendSpec, EndpointSets, UpstreamProtocol } from '../../snapshot/index.ts';
-import { RoundRobin, type Balancer, type EndpointTarget } from './balancer.ts';
+import type { BackendSpec, Endpoint, EndpointSets } from '../../snapshot/index.ts';
+import type { Clock, Random } from '../../lib/index.ts';
+import { BackendState } from './backend-state.ts';
 import type { UpstreamPool } from './pool.ts';
 import { H1Pool } from './h1-pool.ts';
 import { H2Pool } from './h2-pool.ts';
 
-export interface BackendState {
-  readonly id: string;
-  protocol: UpstreamProtocol;
-  /** Ready endpoints; replaced (never mutated) on every update. */
-  ready: readonly EndpointTarget[];
-  readonly balancer: Balancer;
-  /** Mirror requests in flight towards this backend. */
-  mirrorInFlight: number;
-}
+export { BackendState } from './backend-state.ts';
 
-interface PoolEntry {
-  readonly pool: UpstreamPool;
-  readonly target: EndpointTarget;
-}
+const NO_ENDPOINTS: readonly Endpoint[] = [];
 
 export class UpstreamRegistry {
   #specs: Readonly<Record<string, BackendSpec>> = {};
   #endpoints: EndpointSets = new Map();
   readonly #states = new Map<string, BackendState>();
-  readonly #pools = new Map<string, PoolEntry>();
+  readonly #pools = new Map<string, UpstreamPool>();
+  readonly #clock: Clock;
+  readonly #random: Random;
+  #used = new Set<string>();
+
+  constructor(clock: Clock, random: Random) {
+    this.#clock = clock;
+    this.#random = random;
+  }
 
   get(backendId: string): BackendState | undefined {
     return this.#states.get(backendId);
@@ -45,37 +43,41 @@ export class UpstreamRegistry {
     this.#rebuild();
   }
 
+  readonly #poolFor = (spec: BackendSpec, ep: Endpoint): UpstreamPool => {
+    const connectMs = spec.policy.connectTimeoutMs;
+    const key = `${spec.protocol}|${ep.address}:${ep.port}|${connectMs}`;
+    this.#used.add(key);
+    let pool = this.#pools.get(key);
+    if (pool === undefined) {
+      pool = spec.protocol === 'h2c'
+        ? new H2Pool(ep.address, ep.port, spec.id, connectMs)
+        : new H1Pool(ep.address, ep.port, spec.id, connectMs);
+      this.#pools.set(key, pool);
+    }
+    pool.backendId = spec.id;
+    return pool;
+  };
+
   #rebuild(): void {
-    const used = new Set<string>();
+    this.#used = new Set();
     for (const id of Object.keys(this.#specs)) {
       const spec = this.#specs[id];
       let state = this.#states.get(id);
       if (state === undefined) {
-        state = { id, protocol: spec.protocol, ready: [], balancer: new RoundRobin(), mirrorInFlight: 0 };
+        state = new BackendState(id, spec, this.#clock, this.#random);
         this.#states.set(id, state);
       }
-      state.protocol = spec.protocol;
-      const ready: EndpointTarget[] = [];
-      for (const ep of this.#endpoints.get(id) ?? []) {
-        const key = `${spec.protocol}|${ep.address}:${ep.port}`;
-        used.add(key);
-        let entry = this.#pools.get(key);
-        if (entry === undefined) {
-          const pool = spec.protocol === 'h2c' ? new H2Pool(ep.address, ep.port, id) : new H1Pool(ep.address, ep.port, id);
-          entry = { pool, target: { key: `${ep.address}:${ep.port}`, address: ep.address, port: ep.port, pool } };
-          this.#pools.set(key, entry);
-        }
-        entry.pool.backendId = id;
-        if (ep.ready !== false) ready.push(entry.target);
-      }
-      state.ready = ready;
+      state.update(spec, this.#endpoints.get(id) ?? NO_ENDPOINTS, this.#poolFor);
     }
-    for (const id of [...this.#states.keys()]) if (!(id in this.#specs)) this.#states.delete(id);
-    for (const [key, entry] of [...this.#pools]) {
-      if (!used.has(key)) {
-        this.#pools.delete(key);
-        void entry.pool.close();
-      }
+    for (const [id, state] of [...this.#states]) {
+      if (id in this.#specs) continue;
+      state.close();
+      this.#states.delete(id);
+    }
+    for (const [key, pool] of [...this.#pools]) {
+      if (this.#used.has(key)) continue;
+      this.#pools.delete(key);
+      void pool.close();
     }
   }
 
@@ -84,15 +86,18 @@ export class UpstreamRegistry {
     return this.#pools.size;
   }
 
-  async close(): Promise<void> {
+  #stop(): UpstreamPool[] {
+    for (const s of this.#states.values()) s.close();
     const pools = [...this.#pools.values()];
     this.#pools.clear();
-    await Promise.all(pools.map((p) => p.pool.close()));
+    return pools;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.#stop().map((p) => p.close()));
   }
 
   async destroy(): Promise<void> {
-    const pools = [...this.#pools.values()];
-    this.#pools.clear();
-    await Promise.all(pools.map((p) => p.pool.destroy()));
+    await Promise.all(this.#stop().map((p) => p.destroy()));
   }
 }

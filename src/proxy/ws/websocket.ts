@@ -51,7 +51,7 @@ function parseHead(buf: Buffer): ParsedHead | null | 'invalid' {
 
 function tunnel(x: Exchange, client: net.Socket, early: Buffer): void {
   const backend = x.backend!;
-  const ep = backend.balancer.pick(backend.ready, null);
+  const ep = backend.pick(x, null);
   if (ep === undefined) return x.localReply(503, 'no healthy upstream', 'no_endpoints');
   x.endpoint = ep;
   x.attempts = 1;
