@@ -1,7 +1,9 @@
-/** Compile: resources → snapshot + report (pure), and EndpointSlices → endpoint sets. */
+/** Compile: resources → snapshot + report + discovery plan (pure), and EndpointSlices → endpoint sets. */
 export { compile } from './compile.ts';
 export type { CompileInput, CompileResult } from './compile.ts';
-export { compileEndpoints, SERVICE_NAME_LABEL } from './endpoints.ts';
+export { compileEndpoints, serviceEndpoints, slicesByService, SERVICE_NAME_LABEL } from './endpoints.ts';
+export { sourceKey, consulAddress, dnsName } from './discovery-sources.ts';
+export { backendPolicy, DEFAULT_BACKEND_RETRY, DEFAULT_MIN_HEALTHY_PERCENT } from './policy-spec.ts';
 export type { BindOverrides } from './gateways.ts';
 export { IMPLICIT_CLASS_NAME } from './gateways.ts';
 export { DEFAULT_RETRY_ATTEMPTS, DEFAULT_RETRY_BACKOFF_MS } from './rules.ts';
