@@ -155,7 +155,7 @@ export function grpcServingStatus(body: Buffer): number {
       const tag = readVarint();
       const wire = tag & 7;
       if (wire === 0) { const v = readVarint(); if (tag >>> 3 === 1) status = v; }
-      else if (wire === 2) i += readVarint();
+      else if (wire === 2) { const len = readVarint(); i += len; }
       else if (wire === 1) i += 8;
       else if (wire === 5) i += 4;
       else return -1;

@@ -1,7 +1,10 @@
 /**
- * Ring hash (ketama-style consistent hashing). Each endpoint gets virtual nodes in proportion to its
- * weight, at least `ringSize` in all and at least one each; a request lands on the first node at or
- * after its hash. Adding or removing one of n endpoints moves about 1/n of the keys. The ring is
+ * Ring hash (ketama-style consistent hashing). Each endpoint gets `weight × K` virtual nodes, K the
+ * power of two that makes the ring at least `ringSize` entries (so between ringSize and twice it);
+ * a request lands on the first node at or after its hash. Placement is a pure function of the
+ * endpoints and weights (every Ferry replica places a key alike). Because K only changes when the
+ * total weight crosses a power-of-two fraction of ringSize, adding or removing an endpoint moves
+ * only that endpoint's keys (~1/n); at those crossings about half the keys move once. The ring is
  * built over every ready endpoint of the level and rebuilt only when they or their weights change;
  * an unusable endpoint (unhealthy, ejected) is skipped by walking on, so its keys spread over the
  * others and come straight back when it recovers. Requests without a key go round robin.
@@ -27,13 +30,12 @@ export class RingHash implements Balancer {
 
   #build(hosts: readonly LbHost[]): void {
     let total = 0;
-    let minW = Infinity;
-    for (const h of hosts) { total += h.weight; if (h.weight < minW) minW = h.weight; }
-    // Enough nodes that the lightest endpoint gets at least one and the ring has at least minSize.
-    const scale = Math.min(MAX_RING, Math.max(this.#minSize, Math.ceil(total / minW))) / total;
+    for (const h of hosts) total += h.weight;
+    let k = 1;
+    while (k * total < this.#minSize && k * 2 * total <= MAX_RING) k *= 2;
     const packed: number[] = [];
     for (let i = 0; i < hosts.length; i++) {
-      const count = Math.max(1, Math.round(hosts[i].weight * scale));
+      const count = hosts[i].weight * k;
       const key = hosts[i].key;
       // hash * 2^21 + owner stays exact in a double for up to 2M endpoints.
       for (let j = 0; j < count; j++) packed.push(hash32(`${key}_${j}`) * 2097152 + i);
