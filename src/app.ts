@@ -14,7 +14,8 @@ import { watchPaths, type FileWatcher } from './sources/index.ts';
 import { createProxy, type Proxy, type BoundSocket } from './proxy/index.ts';
 import { createMetrics, createAccessLog, createLogger } from './observe/index.ts';
 import { createAdminServer, type AdminState } from './admin/index.ts';
-import { configChannel, type CompileReport, type EndpointSets, type Snapshot } from './snapshot/index.ts';
+import { createDiscoveryManager, resolveBackendEndpoints } from './discovery/index.ts';
+import { configChannel, type CompileReport, type DiscoveryPlan, type Endpoint, type EndpointSets, type Snapshot } from './snapshot/index.ts';
 
 export interface FerryOptions {
   configPaths: string[];
@@ -58,6 +59,32 @@ export async function startFerry(options: FerryOptions): Promise<Ferry> {
 
   let snapshot: Snapshot | null = null;
   let endpoints: EndpointSets = new Map();
+  /** Endpoints of Service backends, from the configuration's EndpointSlices. */
+  let serviceEndpoints: EndpointSets = new Map();
+  let plan: DiscoveryPlan = { clusters: [], sources: [], backends: {} };
+
+  // Endpoint lane: discovery changes and EndpointSlice edits replace endpoint lists in the proxy
+  // without recompiling routes. Bursts of source changes are merged into one update.
+  let endpointsQueued = false;
+  const publishEndpoints = () => {
+    const next = new Map<string, readonly Endpoint[]>(serviceEndpoints);
+    for (const [id, eps] of resolveBackendEndpoints(plan, (key) => discovery.endpoints(key))) next.set(id, eps);
+    if (isDeepStrictEqual(next, endpoints)) return;
+    endpoints = next;
+    proxy.setEndpoints(endpoints);
+  };
+  const discovery = createDiscoveryManager({
+    clusters: [],
+    onChange: () => {
+      if (endpointsQueued) return;
+      endpointsQueued = true;
+      queueMicrotask(() => {
+        endpointsQueued = false;
+        publishEndpoints();
+      });
+    },
+    log: { info: (obj, msg) => log.info(obj, msg), warn: (obj, msg) => log.warn(obj, msg) },
+  });
   let report: CompileReport | null = null;
   let lastReload: { at: string; outcome: ReloadOutcome; hash: string; errors: number } | null = null;
   let draining = false;
@@ -84,11 +111,10 @@ export async function startFerry(options: FerryOptions): Promise<Ferry> {
       snapshot = compiled.snapshot;
       outcome = 'applied';
     }
-    const nextEndpoints = compileEndpoints(merged.resources, compiled.snapshot);
-    if (!isDeepStrictEqual(nextEndpoints, endpoints)) {
-      endpoints = nextEndpoints;
-      proxy.setEndpoints(endpoints);
-    }
+    serviceEndpoints = compileEndpoints(merged.resources, compiled.snapshot);
+    plan = compiled.discovery;
+    discovery.sync(plan);
+    publishEndpoints();
     lastReload = { at: new Date().toISOString(), outcome, hash: compiled.snapshot.hash, errors: errorCount };
     options.onReload?.(state);
     configChannel.publish({ outcome, hash: compiled.snapshot.hash, errors: errorCount });
@@ -131,6 +157,7 @@ export async function startFerry(options: FerryOptions): Promise<Ferry> {
     report: () => report,
     lastReload: () => lastReload,
     sockets: () => proxy.sockets(),
+    sources: () => discovery.status(),
   };
 
   await reload();
@@ -158,6 +185,7 @@ export async function startFerry(options: FerryOptions): Promise<Ferry> {
       watcher?.close();
       log.info({ graceMs: options.drainTimeoutMs }, 'draining');
       await proxy.drain(options.drainTimeoutMs);
+      await discovery.close();
       await admin?.close();
       unsubscribeAccess?.();
       await accessLog?.flush();

@@ -1,5 +1,5 @@
 /** What the admin API reads from the running gateway: supplied by the composition root. */
-import type { CompileReport, EndpointSets, Snapshot } from '../snapshot/index.ts';
+import type { CompileReport, EndpointSets, Snapshot, SourceStatus } from '../snapshot/index.ts';
 
 export interface BoundSocketInfo {
   readonly key: string;
@@ -27,4 +27,6 @@ export interface AdminState {
   lastReload(): LastReload | null;
   /** Sockets actually bound. */
   sockets(): readonly BoundSocketInfo[];
+  /** Discovery sources and their state; absent when nothing is discovered. */
+  sources?(): readonly SourceStatus[];
 }

@@ -3,6 +3,7 @@
  * endpoints per backend, and where each socket is actually bound) and the status of the last load.
  */
 import type { CompileReport, EndpointSets, Endpoint, Snapshot, SocketSpec } from '../snapshot/index.ts';
+import type { SourceStatus } from '../snapshot/index.ts';
 import type { AdminState, BoundSocketInfo } from './state.ts';
 
 export const REDACTED = '<redacted>';
@@ -20,6 +21,8 @@ export interface StatusView {
   readonly lastReload: ReturnType<AdminState['lastReload']>;
   readonly resources: CompileReport['resources'];
   readonly errors: CompileReport['errors'];
+  /** Discovery sources (Consul, DNS, Kubernetes, static) and how each is doing. */
+  readonly sources: readonly SourceStatus[];
 }
 
 export function configView(snapshot: Snapshot, endpoints: EndpointSets, bound: readonly BoundSocketInfo[]): ConfigView {
@@ -34,7 +37,7 @@ export function configView(snapshot: Snapshot, endpoints: EndpointSets, bound: r
 
 export function statusView(state: AdminState): StatusView {
   const report = state.report();
-  return { lastReload: state.lastReload(), resources: report?.resources ?? [], errors: report?.errors ?? [] };
+  return { lastReload: state.lastReload(), resources: report?.resources ?? [], errors: report?.errors ?? [], sources: state.sources?.() ?? [] };
 }
 
 /** JSON with every `keyPem` replaced by `<redacted>`, wherever it sits. */

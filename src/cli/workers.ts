@@ -10,7 +10,7 @@ import cluster, { type Worker } from 'node:cluster';
 import { AggregatorRegistry, type Registry } from 'prom-client';
 import { createAdminServer, type AdminState, type BoundSocketInfo, type LastReload } from '../admin/index.ts';
 import { createLogger } from '../observe/index.ts';
-import type { CompileReport, Endpoint, Snapshot } from '../snapshot/index.ts';
+import type { CompileReport, Endpoint, Snapshot, SourceStatus } from '../snapshot/index.ts';
 
 /** What a worker sends the primary after each reload. */
 export interface WorkerStateMessage {
@@ -21,12 +21,13 @@ export interface WorkerStateMessage {
   readonly report: CompileReport | null;
   readonly lastReload: LastReload | null;
   readonly sockets: readonly BoundSocketInfo[];
+  readonly sources: readonly SourceStatus[];
 }
 
 export function stateMessage(s: AdminState): WorkerStateMessage {
   return {
     type: 'ferry:state', ready: s.ready(), snapshot: s.snapshot(), endpoints: [...s.endpoints()],
-    report: s.report(), lastReload: s.lastReload(), sockets: s.sockets(),
+    report: s.report(), lastReload: s.lastReload(), sockets: s.sockets(), sources: s.sources?.() ?? [],
   };
 }
 
@@ -54,6 +55,7 @@ export async function runPrimary(o: PrimaryOptions): Promise<void> {
     report: () => current()?.report ?? null,
     lastReload: () => current()?.lastReload ?? null,
     sockets: () => current()?.sockets ?? [],
+    sources: () => current()?.sources ?? [],
   };
   const aggregator = new AggregatorRegistry();
   const registry = {
