@@ -136,6 +136,7 @@ export async function startFakeKubeApi(opts: FakeKubeApiOptions = {}): Promise<F
     const expired = since !== '' && since !== '0' && Number(since) < compactedBelow;
     if (query.watch === 'true' || query.watch === '1') {
       res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
+      res.flushHeaders(); // as the API server does: the watch is established before any event
       const w: Watcher = { res, matches, collection, bookmarks: query.allowWatchBookmarks === 'true' };
       if (expired) {
         send(w, 'ERROR', { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: `too old resource version: ${since} (${compactedBelow})`, reason: 'Expired', code: 410 });
