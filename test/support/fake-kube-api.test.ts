@@ -24,7 +24,7 @@ describe('startFakeKubeApi', () => {
   });
   after(() => api.close());
 
-  const watchEvents = (path: string, query: Record<string, string | boolean>) => {
+  const watchEvents = (path: string, query: Record<string, string | number | boolean>) => {
     const events: { type: string; object: KubeObject & { code?: number } }[] = [];
     let ended: unknown = undefined;
     let done = false;
