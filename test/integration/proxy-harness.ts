@@ -11,8 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { createProxy, type Proxy, type ProxyOptions } from '../../src/proxy/index.ts';
+import type { Clock, Timer } from '../../src/lib/index.ts';
 import type {
-  BackendSpec, Endpoint, FilterSpec, PathMatch, RetrySpec, RouteEntry, RuleSpec, Snapshot, Timeouts, TlsSpec, ValueMatch,
+  BackendPolicy, BackendSpec, Endpoint, FilterSpec, PathMatch, RetrySpec, RouteEntry, RuleSpec, Snapshot, Timeouts, TlsSpec, ValueMatch,
 } from '../../src/snapshot/index.ts';
 
 export interface RouteDef {
@@ -31,6 +32,8 @@ export interface RouteDef {
 export interface SnapshotDef {
   routes: RouteDef[];
   backends?: Record<string, 'http1' | 'h2c'>;
+  /** Per-backend policy fields over DEFAULT_BACKEND_POLICY. */
+  policies?: Record<string, Partial<BackendPolicy>>;
   key?: string;
   protocol?: 'HTTP' | 'HTTPS';
   listenerPort?: number;
@@ -61,7 +64,7 @@ export function buildSnapshot(def: SnapshotDef): Snapshot {
   });
   const backends: Record<string, BackendSpec> = {};
   for (const [id, protocol] of Object.entries(def.backends ?? { b: 'http1' as const })) {
-    backends[id] = { id, kind: 'Service', namespace: 'default', name: id, port: 80, protocol, policy: DEFAULT_BACKEND_POLICY };
+    backends[id] = { id, kind: 'Service', namespace: 'default', name: id, port: 80, protocol, policy: { ...DEFAULT_BACKEND_POLICY, ...def.policies?.[id] } };
   }
   const protocol = def.protocol ?? 'HTTP';
   const key = def.key ?? '127.0.0.1:0';
@@ -82,6 +85,52 @@ export function buildSnapshot(def: SnapshotDef): Snapshot {
 
 export function endpoints(map: Record<string, number[]>, ready = true): Map<string, Endpoint[]> {
   return new Map(Object.entries(map).map(([id, ports]) => [id, ports.map((port) => ({ address: '127.0.0.1', port, ready, labels: {} }))]));
+}
+
+export interface EndpointDef {
+  port: number;
+  weight?: number;
+  labels?: Record<string, string>;
+  ready?: boolean;
+}
+
+/** Endpoint sets with weights, labels and readiness. */
+export function endpointSets(map: Record<string, EndpointDef[]>): Map<string, Endpoint[]> {
+  return new Map(Object.entries(map).map(([id, eps]) => [id, eps.map((e) => ({
+    address: '127.0.0.1', port: e.port, ready: e.ready ?? true, weight: e.weight, labels: e.labels ?? {},
+  }))]));
+}
+
+/** A clock the test moves by hand: timers fire only in advance(). */
+export interface ManualClock extends Clock {
+  advance(ms: number): void;
+}
+
+export function manualClock(start = 1_000_000): ManualClock {
+  let now = start;
+  let seq = 0;
+  const timers = new Map<number, { at: number; fn: () => void }>();
+  return {
+    now: () => now,
+    hrtime: () => BigInt(now) * 1_000_000n,
+    setTimer(ms: number, fn: () => void): Timer {
+      const id = ++seq;
+      timers.set(id, { at: now + Math.max(0, ms), fn });
+      return { cancel: () => { timers.delete(id); } };
+    },
+    advance(ms: number) {
+      const until = now + ms;
+      for (;;) {
+        let next: [number, { at: number; fn: () => void }] | undefined;
+        for (const e of timers) if (e[1].at <= until && (next === undefined || e[1].at < next[1].at)) next = e;
+        if (next === undefined) break;
+        timers.delete(next[0]);
+        now = Math.max(now, next[1].at);
+        next[1].fn();
+      }
+      now = until;
+    },
+  };
 }
 
 export interface Seen {
@@ -198,4 +247,72 @@ export function selfSigned(names: string[]): Cert {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** An HTTP/1.1 upstream answering its name, with a switchable `/healthz`, that can be stopped and restarted on its port. */
+export interface NamedUpstream {
+  readonly name: string;
+  port: number;
+  /** What `/healthz` answers. */
+  healthStatus: number;
+  /** What other paths answer. */
+  status: number;
+  /** Delay before answering other paths. */
+  delayMs: number;
+  /** Requests other than `/healthz`, and health checks, received so far. */
+  hits: number;
+  checks: number;
+  /** Host header of the last health check. */
+  checkHost: string;
+  stop(): Promise<void>;
+  restart(): Promise<void>;
+}
+
+export async function namedUpstream(t: TestContext, name: string): Promise<NamedUpstream> {
+  const sockets = new Set<import('node:net').Socket>();
+  let server: http.Server;
+  const u: NamedUpstream = {
+    name, port: 0, healthStatus: 200, status: 200, delayMs: 0, hits: 0, checks: 0, checkHost: '',
+    async stop() {
+      const closed = new Promise<void>((r) => server.close(() => r()));
+      for (const s of sockets) s.destroy();
+      await closed;
+    },
+    async restart() {
+      await listen();
+    },
+  };
+  const listen = async () => {
+    server = http.createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        if (req.url === '/healthz') {
+          u.checks++;
+          u.checkHost = req.headers.host ?? '';
+          res.statusCode = u.healthStatus;
+          return res.end();
+        }
+        u.hits++;
+        const answer = () => { res.statusCode = u.status; res.setHeader('x-name', name); res.end(name); };
+        if (u.delayMs > 0) setTimeout(answer, u.delayMs); else answer();
+      });
+    });
+    server.keepAliveTimeout = 5000;
+    server.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
+    await new Promise<void>((resolve) => server.listen(u.port, '127.0.0.1', resolve));
+    u.port = (server.address() as AddressInfo).port;
+  };
+  await listen();
+  t.after(() => u.stop().catch(() => {}));
+  return u;
+}
+
+/** Sends `n` GETs one after another and returns the answering names (status codes other than 200 as `!<status>`). */
+export async function names(port: number, n: number, opts: { path?: string; headers?: http.OutgoingHttpHeaders } = {}): Promise<string[]> {
+  const out: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const r = await request(port, { path: opts.path, headers: opts.headers });
+    out.push(r.status === 200 ? r.body : `!${r.status}`);
+  }
+  return out;
 }
