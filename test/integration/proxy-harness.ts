@@ -2,7 +2,7 @@
  * Test harness for the data-plane suites: hand-built Snapshots, a recording echo upstream, a small
  * HTTP/1.1 client, a proxy started on port 0, polling with a deadline and throwaway certificates.
  */
-import { DEFAULT_BACKEND_POLICY } from '../../src/snapshot/index.ts';
+import { DEFAULT_BACKEND_POLICY, requestChannel, type BackendRetrySpec, type RequestRecord } from '../../src/snapshot/index.ts';
 import http, { type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { execFileSync } from 'node:child_process';
@@ -315,4 +315,21 @@ export async function names(port: number, n: number, opts: { path?: string; head
     out.push(r.status === 200 ? r.body : `!${r.status}`);
   }
   return out;
+}
+
+/** A backend retry policy: two retries on connect failures and resets unless overridden. */
+export function backendRetry(over: Partial<BackendRetrySpec>): BackendRetrySpec {
+  return {
+    attempts: 2, perTryTimeoutMs: null, retryOn: ['connect-failure', 'reset'], retriableStatusCodes: [], backoffMs: 2,
+    budgetPercent: 20, budgetMinConcurrency: 3, retryNonIdempotent: false, ...over,
+  };
+}
+
+/** Collects every RequestRecord published while the test runs. */
+export function recordRequests(t: TestContext): RequestRecord[] {
+  const records: RequestRecord[] = [];
+  const fn = (r: unknown) => { records.push(r as RequestRecord); };
+  requestChannel.subscribe(fn);
+  t.after(() => { requestChannel.unsubscribe(fn); });
+  return records;
 }
