@@ -78,6 +78,18 @@ describe('analyze', () => {
     assert.equal(analyze(undefined, { candidate: stats(50), stable: stats(50) }).verdict, 'pass');
   });
 
+  it('judges the candidate alone when stable gets no traffic (weight 100)', () => {
+    const onlyRatio: AnalysisSettings = { minSamples: 50, successRate: { min: 99 }, latency: { maxRatio: 1.5 } };
+    const r = analyze(onlyRatio, { stableIdle: true, candidate: stats(100, 0, 80), stable: stats(0) });
+    assert.equal(r.verdict, 'pass');
+    assert.deepEqual(verdicts(r), { samples: 'pass', successRate: 'pass' });
+    assert.equal(analyze(onlyRatio, { stableIdle: true, candidate: stats(100, 5), stable: stats(0) }).verdict, 'fail');
+    assert.equal(analyze(onlyRatio, { stableIdle: true, candidate: stats(10), stable: stats(0) }).verdict, 'inconclusive');
+    const withMax = analyze(settings, { stableIdle: true, candidate: stats(100, 0, 600), stable: stats(0) });
+    assert.equal(withMax.verdict, 'fail');
+    assert.equal(withMax.message, 'candidate p99 600 ms exceeds 500 ms');
+  });
+
   describe('mirror mode', () => {
     it('judges the diff rate over compared responses', () => {
       const pass = analyze(settings, { mode: 'mirror', candidate: stats(0), stable: stats(500), diff: { compared: 200, differing: 1 } });

@@ -31,6 +31,11 @@ export interface AnalysisInput {
   /** Live candidate requests, or in mirror mode the candidate's answers to mirrored requests. */
   readonly candidate: WindowStats;
   readonly stable: WindowStats;
+  /**
+   * True when the step sends stable no live traffic (weight 100): the candidate is judged alone
+   * (success rate, latency against maxMs), and stable's sample count is not required.
+   */
+  readonly stableIdle?: boolean;
   /** Mirrored comparisons in the window and how many counted as differing. */
   readonly diff?: { readonly compared: number; readonly differing: number };
 }
@@ -72,7 +77,11 @@ export function analyze(settings: AnalysisSettings | undefined, input: AnalysisI
   // (or when it is the only check); the diff rate needs compared responses.
   const judgeSuccess = settings?.successRate !== undefined && (mode === 'traffic' || candidate.count > 0 || !settings.diff);
   const sides: [string, number][] = [];
-  if (mode === 'traffic') sides.push(['candidate', candidate.count], ['stable', stable.count]);
+  const stableIdle = mode === 'traffic' && input.stableIdle === true;
+  if (mode === 'traffic') {
+    sides.push(['candidate', candidate.count]);
+    if (!stableIdle) sides.push(['stable', stable.count]);
+  }
   else {
     if (settings?.diff) sides.push(['compared responses', input.diff?.compared ?? 0]);
     if (judgeSuccess || sides.length === 0) sides.push(['mirrored candidate', candidate.count]);
@@ -97,18 +106,19 @@ export function analyze(settings: AnalysisSettings | undefined, input: AnalysisI
     }, enough));
   }
 
-  if (settings?.latency && mode === 'traffic') {
+  // With no stable traffic there is nothing to compare against: only maxMs can be judged.
+  if (settings?.latency && mode === 'traffic' && !(stableIdle && settings.latency.maxMs === undefined)) {
     const { maxRatio, maxMs } = settings.latency;
     const p = settings.latency.percentile ?? 99;
     const key = `p${p}` as 'p50' | 'p90' | 'p95' | 'p99';
     const value = candidate.count === 0 ? null : candidate[key];
     const limits: number[] = [];
-    if (maxRatio !== undefined && stable.count > 0) limits.push(stable[key] * maxRatio);
+    if (maxRatio !== undefined && stable.count > 0 && !stableIdle) limits.push(stable[key] * maxRatio);
     if (maxMs !== undefined) limits.push(maxMs);
     const threshold = limits.length === 0 ? null : Math.min(...limits);
     const ok = value !== null && threshold !== null && value <= threshold;
     const bounds = [
-      maxRatio !== undefined ? `${maxRatio}× stable p${p} ${msText(stable[key])}` : '',
+      maxRatio !== undefined && !stableIdle ? `${maxRatio}× stable p${p} ${msText(stable[key])}` : '',
       maxMs !== undefined ? msText(maxMs) : '',
     ].filter(Boolean).join(' and ');
     checks.push(held({

@@ -7,7 +7,8 @@
  * `window` of them). A step advances once its duration, if any, has elapsed and the last analysis
  * passed over a full window; an inconclusive analysis (too little traffic) holds the step. A step
  * that gives the candidate no traffic (weight 0, or a pause right after one) advances on its
- * duration alone. Analysis keeps running while paused, so a bad candidate is still rolled back.
+ * duration alone; a step that gives stable no traffic (weight 100) judges the candidate alone.
+ * Analysis keeps running while paused, so a bad candidate is still rolled back.
  * Failed checks count over the whole run (reset by retry or a new spec).
  *
  * Progress is saved through a state store on every change and restored on `upsert` when the spec
@@ -114,7 +115,7 @@ export function createRolloutController(opts: RolloutControllerOptions): Rollout
     if (windowMs <= 0) return;
     const input = measure({ rollout: s.key, mode: step.mode, ...(s.targets ? { targets: s.targets } : {}) }, windowMs, now);
     const result = input
-      ? analyze(s.plan.analysis, { ...input, mode: step.mode })
+      ? analyze(s.plan.analysis, { ...input, mode: step.mode, stableIdle: step.traffic.weights.stable === 0 && !step.traffic.headerGate })
       : { verdict: 'inconclusive' as const, checks: [], message: 'target not resolved yet: nothing to measure' };
     s.last = { ...result, at: now, windowMs };
     if (result.verdict !== 'fail') return;
