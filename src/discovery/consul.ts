@@ -45,12 +45,16 @@ export function createConsulProvider(source: ConsulSource, ctx: ProviderContext,
     let index = 0;
     while (!sleeper.closed) {
       try {
+        const startedAt = performance.now();
         const res = await query(index);
         if (sleeper.closed) return;
         const next = Number(res.index);
         if (Number.isFinite(next) && next === index && index > 0) {
-          backoff.reset();
-          continue; // the wait expired without a change
+          // The wait expired without a change. An agent answering "no change" at once, again and
+          // again, must not make us spin (Consul asks clients to rate-limit their blocking loops).
+          if (performance.now() - startedAt < 1000) await sleeper.sleep(backoff.next());
+          else backoff.reset();
+          continue;
         }
         listener.endpoints(toEndpoints(source, res.entries));
         backoff.reset();

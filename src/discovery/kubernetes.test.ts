@@ -7,7 +7,7 @@ import { startFakeKubeApi } from '../../test/support/fake-kube-api.ts';
 import type { FakeKubeApi, KubeObject } from '../../test/support/fake-kube-api.ts';
 import { createDiscoveryManager, resolveBackendEndpoints } from './index.ts';
 import type { DiscoveryManager } from './index.ts';
-import { createKubernetesProvider, loadKubeConfig } from './kubernetes.ts';
+import { createKubernetesProvider, loadKubeConfig, toEndpoints } from './kubernetes.ts';
 import { ManualClock } from './manual-clock.ts';
 import { providerContract } from './provider.contract.ts';
 
@@ -193,4 +193,17 @@ describe('kubernetes discovery', () => {
     manager.sync({ clusters: broken, sources: [source({ cluster: 'nowhere' })], backends: {} });
     await eventually(() => status().lastError === 'unknown cluster "nowhere"');
   });
+});
+
+test('toEndpoints: without a Service, ports match slice ports by name or number; FQDN slices are skipped', () => {
+  const cluster: ClusterConnection = { name: 'east', labels: {} };
+  const slices = [
+    { ...slice('web-a', [{ ip: '10.0.0.1' }]), metadata: { name: 'web-a' } },
+    { kind: 'EndpointSlice', metadata: { name: 'web-f' }, addressType: 'FQDN', ports: [{ name: 'http', port: 8080 }], endpoints: [{ addresses: ['web.example.com'] }] },
+  ] as unknown as Parameters<typeof toEndpoints>[3];
+  const base = { type: 'kubernetes', key: 'k', cluster: 'east', namespace: 'shop', service: 'web', labels: {} } as const;
+  assert.deepEqual(toEndpoints({ ...base, port: 'admin' }, cluster, [], slices).map((e) => `${e.address}:${e.port}`), ['10.0.0.1:9090']);
+  assert.deepEqual(toEndpoints({ ...base, port: 8080 }, cluster, [], slices).map((e) => `${e.address}:${e.port}`), ['10.0.0.1:8080']);
+  const svc = service([{ name: 'http', port: 80, targetPort: 8080 }]) as unknown as Parameters<typeof toEndpoints>[2][number];
+  assert.deepEqual(toEndpoints({ ...base, port: 'grpc' }, cluster, [svc], slices), [], 'a port the Service does not have');
 });

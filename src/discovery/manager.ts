@@ -129,7 +129,12 @@ export function createDiscoveryManager(opts: DiscoveryOptions): DiscoveryManager
         if (changed) {
           const key = entry.source.key;
           queueMicrotask(() => {
-            if (!closed && entries.get(key) === entry) opts.onChange(key);
+            if (closed || entries.get(key) !== entry) return;
+            try {
+              opts.onChange(key);
+            } catch (err) {
+              ctx.log.warn({ source: key, err }, 'discovery onChange handler threw');
+            }
           });
         }
       },
