@@ -147,9 +147,12 @@ export class WatchedList {
           .watch(o.path, query, (type: string, obj: KubeObject & { code?: number; reason?: string; message?: string }) => {
             if (settled || o.sleeper.closed) return;
             if (type === 'ERROR') {
-              if (obj?.code === 410) expired = true;
-              else finish(new Error(`watch ERROR ${obj?.code ?? ''} ${obj?.reason ?? ''}: ${obj?.message ?? ''}`.trim()));
-              return;
+              // The server ends the stream after a 410; do not wait for it to do so.
+              if (obj?.code === 410) {
+                expired = true;
+                return finish(null);
+              }
+              return finish(new Error(`watch ERROR ${obj?.code ?? ''} ${obj?.reason ?? ''}: ${obj?.message ?? ''}`.trim()));
             }
             events++;
             const name = obj?.metadata?.name ?? '';
