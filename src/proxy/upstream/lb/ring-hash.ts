@@ -1,13 +1,14 @@
 /**
- * Ring hash (ketama-style consistent hashing). Each endpoint gets `weight × K` virtual nodes, K the
- * power of two that makes the ring at least `ringSize` entries (so between ringSize and twice it);
- * a request lands on the first node at or after its hash. Placement is a pure function of the
- * endpoints and weights (every Ferry replica places a key alike). Because K only changes when the
- * total weight crosses a power-of-two fraction of ringSize, adding or removing an endpoint moves
- * only that endpoint's keys (~1/n); at those crossings about half the keys move once. The ring is
- * built over every ready endpoint of the level and rebuilt only when they or their weights change;
- * an unusable endpoint (unhealthy, ejected) is skipped by walking on, so its keys spread over the
- * others and come straight back when it recovers. Requests without a key go round robin.
+ * Ring hash (ketama-style consistent hashing). Each endpoint gets `weight × K` virtual nodes
+ * (weights first divided by their common divisor), K = ringSize, so the ring is never smaller than
+ * ringSize; a request lands on the first node at or after its hash. Placement is a pure function of
+ * the endpoints and weights, so every Ferry replica places a key alike, and since K does not depend
+ * on the endpoint count, adding or removing an endpoint moves only that endpoint's keys (~1/n).
+ * Past 2^20 nodes in all, K shrinks to stay under that bound (large backends then move slightly
+ * more than 1/n). The ring is built over every ready endpoint of the level and rebuilt only when
+ * they or their weights change; an unusable endpoint (unhealthy, ejected) is skipped by walking on,
+ * so its keys spread over the others and come straight back when it recovers. Requests without a
+ * key go round robin.
  */
 import type { Balancer, LbHost, LevelView } from '../balancer.ts';
 import { NO_HASH, usableIn } from '../balancer.ts';
@@ -15,7 +16,12 @@ import { RoundRobin } from './round-robin.ts';
 import { hash32 } from './hash.ts';
 
 /** Upper bound on ring entries whatever ringSize asks for. */
-const MAX_RING = 1 << 22;
+const MAX_RING = 1 << 20;
+
+function gcd(a: number, b: number): number {
+  while (b !== 0) [a, b] = [b, a % b];
+  return a;
+}
 
 export class RingHash implements Balancer {
   readonly #minSize: number;
@@ -29,13 +35,14 @@ export class RingHash implements Balancer {
   }
 
   #build(hosts: readonly LbHost[]): void {
+    let g = 0;
+    for (const h of hosts) g = gcd(g, h.weight);
     let total = 0;
-    for (const h of hosts) total += h.weight;
-    let k = 1;
-    while (k * total < this.#minSize && k * 2 * total <= MAX_RING) k *= 2;
+    for (const h of hosts) total += h.weight / g;
+    const k = Math.max(1, Math.min(this.#minSize, Math.floor(MAX_RING / total)));
     const packed: number[] = [];
     for (let i = 0; i < hosts.length; i++) {
-      const count = hosts[i].weight * k;
+      const count = (hosts[i].weight / g) * k;
       const key = hosts[i].key;
       // hash * 2^21 + owner stays exact in a double for up to 2M endpoints.
       for (let j = 0; j < count; j++) packed.push(hash32(`${key}_${j}`) * 2097152 + i);
