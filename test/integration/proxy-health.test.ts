@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DEFAULT_HEALTH_CHECK, type HealthCheckSpec } from '../../src/snapshot/index.ts';
-import { createGrpcClient, startGrpcServer } from '../support/index.ts';
+import { createGrpcClient, startGrpcServer, startH2cEchoServer } from '../support/index.ts';
 import { buildSnapshot, endpoints, eventually, manualClock, namedUpstream, names, request, startProxy } from './proxy-harness.ts';
 
 /** Tests on a manual clock use a probe timeout longer than any advance(), so a probe is never cut short by a jump in time. */
@@ -114,4 +114,30 @@ test('panic threshold: with every endpoint failing its checks, traffic still flo
       assert.match((await request(port)).body, /no healthy upstream/);
     }
   }
+});
+
+test('HTTP health check over h2c for an h2c backend', async (t) => {
+  let aHealth = 200;
+  const h2Checks: string[] = [];
+  const make = (name: string, health: () => number) => startH2cEchoServer({
+    name,
+    handler: (req, res) => {
+      if (req.url !== '/healthz') return false;
+      h2Checks.push(`${name} ${req.httpVersion}`);
+      (res as import('node:http2').Http2ServerResponse).writeHead(health()).end();
+      return true;
+    },
+  });
+  const a = await make('a', () => aHealth);
+  const b = await make('b', () => 200);
+  t.after(() => Promise.all([a.close(), b.close()]));
+  const snap = buildSnapshot({ routes: [{}], backends: { b: 'h2c' }, policies: { b: { healthCheck: hc({ unhealthyThreshold: 1 }) } } });
+  const { port } = await startProxy(t, snap, endpoints({ b: [a.port, b.port] }));
+  const served = async (n: number) => { const out: string[] = []; for (let i = 0; i < n; i++) out.push(JSON.parse((await request(port)).body).name); return out; };
+  assert.deepEqual(new Set(await served(4)), new Set(['a', 'b']));
+  aHealth = 503;
+  await eventually(async () => (await served(8)).every((n) => n === 'b'));
+  assert.ok(h2Checks.includes('a 2.0'), 'probed over HTTP/2');
+  aHealth = 200;
+  await eventually(async () => (await served(4)).includes('a'));
 });

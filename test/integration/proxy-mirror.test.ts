@@ -5,7 +5,7 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { UpstreamEvent } from '../../src/snapshot/index.ts';
 import { buildSnapshot, echoUpstream, endpoints, eventually, request, startProxy } from './proxy-harness.ts';
 
-const mirrorAll = { type: 'RequestMirror' as const, backendId: 'm', numerator: 1, denominator: 1 };
+const mirrorAll = { type: 'RequestMirror' as const, backendId: 'm', numerator: 1, denominator: 1, maxBodyBytes: 1 << 20, allowUnsafeMethods: true, host: null, compare: null };
 
 test('a hanging mirror does not delay the primary; beyond 64 in flight mirrors are dropped', async (t) => {
   const primary = await echoUpstream(t, (_q, res) => res.end('primary'));
