@@ -189,7 +189,7 @@ class RouteCompiler {
         if (backend) backends.push(backend);
         const [numerator, denominator] =
           m.percent !== undefined ? [m.percent, 100] : m.fraction ? [m.fraction.numerator, m.fraction.denominator ?? 100] : [1, 1];
-        return { type: 'RequestMirror', backendId: backend?.id ?? null, numerator, denominator };
+        return { type: 'RequestMirror', backendId: backend?.id ?? null, numerator, denominator, ...mirrorOptions(this.route, this.errors) };
       }
       default: {
         const message = `filter type ${f.type} is not supported by Ferry; requests that match this rule are answered with 500`;
@@ -290,4 +290,26 @@ export function compileRoute(index: ResourceIndex, route: RouteResource, ctx: Ba
     });
   }
   return { rules, refProblems: c.refProblems, unsupported: c.unsupported, errors: c.errors };
+}
+
+/** Route annotations that tune its RequestMirror filters (Gateway API has no fields for these). */
+export const MIRROR_UNSAFE_ANNOTATION = 'ferry.dev/mirror-unsafe-methods';
+export const MIRROR_MAX_BODY_ANNOTATION = 'ferry.dev/mirror-max-body-bytes';
+export const MIRROR_HOST_ANNOTATION = 'ferry.dev/mirror-host';
+export const DEFAULT_MIRROR_MAX_BODY_BYTES = 1024 * 1024;
+
+function mirrorOptions(route: RouteResource, errors: ConfigError[]) {
+  const a = route.metadata.annotations ?? {};
+  const unsafe = a[MIRROR_UNSAFE_ANNOTATION];
+  if (unsafe !== undefined && unsafe !== 'true' && unsafe !== 'false') {
+    errors.push(resourceError(route, `metadata.annotations.${MIRROR_UNSAFE_ANNOTATION}`, 'must be "true" or "false"', 'warning'));
+  }
+  let maxBodyBytes = DEFAULT_MIRROR_MAX_BODY_BYTES;
+  const max = a[MIRROR_MAX_BODY_ANNOTATION];
+  if (max !== undefined) {
+    if (/^\d{1,10}$/.test(max)) maxBodyBytes = Number(max);
+    else errors.push(resourceError(route, `metadata.annotations.${MIRROR_MAX_BODY_ANNOTATION}`, `must be a number of bytes; using ${DEFAULT_MIRROR_MAX_BODY_BYTES}`, 'warning'));
+  }
+  const host = a[MIRROR_HOST_ANNOTATION] ? a[MIRROR_HOST_ANNOTATION].toLowerCase() : null;
+  return { maxBodyBytes, allowUnsafeMethods: unsafe === 'true', host, compare: null };
 }

@@ -43,11 +43,15 @@ export interface RequestRecord {
   readonly error?: string;
   /** Upstream attempts made (0 when none). */
   readonly attempts: number;
+  /** Labels of the endpoint that answered (platform, cluster, zone, version...), or null. */
+  readonly endpointLabels?: Readonly<Record<string, string>> | null;
 }
 
 /** Upstream connection pool activity, for connection and error counters. */
 export interface UpstreamEvent {
-  readonly type: 'connect' | 'disconnect' | 'connect_error' | 'reset' | 'timeout' | 'retry' | 'mirror_sent' | 'mirror_dropped' | 'mirror_failed';
+  readonly type: 'connect' | 'disconnect' | 'connect_error' | 'reset' | 'timeout' | 'retry' | 'overflow'
+    | 'mirror_sent' | 'mirror_dropped' | 'mirror_failed' | 'mirror_skipped'
+    | 'health_failed' | 'health_passed' | 'ejected' | 'uneject';
   readonly backend: string;
   /** `address:port`. */
   readonly endpoint: string;
@@ -62,6 +66,34 @@ export interface ConfigEvent {
   readonly errors: number;
 }
 
+/** A response as captured for comparison (body truncated to the mirror's maxBodyBytes). */
+export interface CapturedResponse {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: Buffer;
+  /** True when the body was longer than the capture limit (then it is not compared). */
+  readonly truncated: boolean;
+  readonly durationMs: number;
+  /** Set when no response came back (connect error, timeout, reset). */
+  readonly error?: string;
+}
+
+/** One mirrored request with both answers, for response diffing (RequestMirror with `compare`). */
+export interface MirrorSample {
+  readonly key: string;
+  readonly ruleId: string;
+  readonly routeId: string;
+  readonly method: string;
+  readonly path: string;
+  /** The mirror backend's id (the candidate). */
+  readonly backend: string;
+  readonly primary: CapturedResponse;
+  readonly candidate: CapturedResponse;
+  /** A second answer from the primary backend, for noise cancellation. */
+  readonly secondary?: CapturedResponse;
+}
+
 export const requestChannel = channel('ferry:request');
+export const mirrorChannel = channel('ferry:mirror');
 export const upstreamChannel = channel('ferry:upstream');
 export const configChannel = channel('ferry:config');

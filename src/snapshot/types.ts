@@ -135,6 +135,34 @@ export interface RuleSpec {
   readonly backends: readonly WeightedBackend[];
   readonly timeouts?: Timeouts;
   readonly retry?: RetrySpec;
+  /**
+   * Set when a Rollout drives this rule: the weights in `backends` are the Rollout's, and `declared`
+   * keeps the route's own (same order) so /config can show both and which one wins.
+   */
+  readonly rollout?: RuleRollout;
+  /**
+   * A sticky share of users for the candidate (Rollout `sticky` step): users whose hash of `hashOn`
+   * falls under `percent` go to `candidateBackendId`, everyone else to `stableBackendId`, each user
+   * always to the same copy. Replaces the weighted choice while set.
+   */
+  readonly sticky?: StickySplit;
+}
+
+export interface RuleRollout {
+  /** `namespace/name` of the Rollout. */
+  readonly name: string;
+  /** The route's declared weights, in the order of `backends`. */
+  readonly declared: readonly number[];
+  readonly stableBackendId: string;
+  readonly candidateBackendId: string;
+}
+
+export interface StickySplit {
+  readonly percent: number;
+  /** Header or Cookie; a request without it goes to stable. */
+  readonly hashOn: HashOn;
+  readonly stableBackendId: string;
+  readonly candidateBackendId: string;
 }
 
 export interface WeightedBackend {
@@ -207,6 +235,27 @@ export interface RequestMirrorFilter {
   /** Mirror numerator/denominator of requests (percent P is P/100; absent means 100%). */
   readonly numerator: number;
   readonly denominator: number;
+  /**
+   * Request bodies up to this size are mirrored; a request with a larger (or unknown-length,
+   * streamed beyond it) body is not mirrored and is counted `mirror_skipped`. Default 1 MiB.
+   */
+  readonly maxBodyBytes: number;
+  /** Mirror POST/PUT/PATCH/DELETE too (default false: only GET, HEAD, OPTIONS). */
+  readonly allowUnsafeMethods: boolean;
+  /** Host/:authority the mirror receives; null = the request's own Host (never a `-shadow` suffix). */
+  readonly host: string | null;
+  /**
+   * Response comparison: when set, the primary's and the mirror's responses (bodies up to
+   * maxBodyBytes) are captured and published on `mirrorChannel` as a MirrorSample, with a second
+   * call to the primary backend for noise cancellation when `noise` is true (safe methods only).
+   */
+  readonly compare: MirrorCompare | null;
+}
+
+export interface MirrorCompare {
+  /** Who the samples are for, e.g. the Rollout `namespace/name`. */
+  readonly key: string;
+  readonly noise: boolean;
 }
 
 export type UpstreamProtocol = 'http1' | 'h2c';

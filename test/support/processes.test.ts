@@ -10,10 +10,11 @@ test('startNodeProcess captures lines, waits for them and stops on a signal', as
   const dir = mkdtempSync(join(tmpdir(), 'ferry-proc-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const script = join(dir, 'fake.mjs');
+  // The handler goes first: the parent may signal as soon as it reads the ready line.
   writeFileSync(script, `
+    process.on('SIGTERM', () => { console.log('bye'); process.exit(3); });
     console.log('starting', process.argv.slice(2).join(' '));
     console.error(JSON.stringify({ msg: 'listening', sockets: [{ key: '127.0.0.1:1', host: '127.0.0.1', port: 1, protocol: 'HTTP' }], admin: { host: '127.0.0.1', port: 2 } }));
-    process.on('SIGTERM', () => { console.log('bye'); process.exit(3); });
     setInterval(() => {}, 1000);
   `);
   const proc = startNodeProcess(script, ['run', '--x'], { env: { FOO: 'bar' } });
