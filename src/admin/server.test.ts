@@ -124,3 +124,44 @@ test('close() closes kept-alive connections too', async (t) => {
   await admin.close();
   await assert.rejects(fetch(`${base}/status`));
 });
+
+test('rollouts are listed, shown and controlled; diffs are shown', async (t) => {
+  const registry = new client.Registry();
+  const state = fakeState();
+  const calls: string[] = [];
+  const statuses: Record<string, { phase: string }> = { 'default/catalog': { phase: 'Paused' } };
+  const withRollouts = {
+    ...state,
+    ready: () => true,
+    snapshot: () => null,
+    endpoints: () => new Map(),
+    report: () => null,
+    lastReload: () => null,
+    sockets: () => [],
+    rollouts: {
+      list: () => Object.values(statuses),
+      get: (key: string) => statuses[key],
+      control: (key: string, action: string) => {
+        calls.push(`${key} ${action}`);
+        return action === 'resume' ? { ok: false, error: 'not paused' } : { ok: true, status: statuses[key] };
+      },
+      diffs: (key?: string) => (key === undefined ? { routes: [] } : key === 'default/catalog' ? { compared: 3 } : undefined),
+    },
+  };
+  const admin = await createAdminServer({ host: '127.0.0.1', port: 0, registry, state: withRollouts });
+  t.after(() => admin.close());
+  const base = `http://127.0.0.1:${admin.port}`;
+  assert.deepEqual(await (await fetch(`${base}/rollouts`)).json(), { rollouts: [{ phase: 'Paused' }] });
+  assert.deepEqual(await (await fetch(`${base}/rollouts/default/catalog`)).json(), { phase: 'Paused' });
+  assert.equal((await fetch(`${base}/rollouts/default/missing`)).status, 404);
+  let res = await fetch(`${base}/rollouts/default/catalog/promote`, { method: 'POST' });
+  assert.equal(res.status, 200);
+  res = await fetch(`${base}/rollouts/default/catalog/resume`, { method: 'POST' });
+  assert.equal(res.status, 409);
+  assert.equal(((await res.json()) as { error: string }).error, 'not paused');
+  res = await fetch(`${base}/rollouts/default/catalog/explode`, { method: 'POST' });
+  assert.equal(res.status, 400);
+  assert.deepEqual(calls, ['default/catalog promote', 'default/catalog resume']);
+  assert.deepEqual(await (await fetch(`${base}/diffs/default/catalog`)).json(), { compared: 3 });
+  assert.equal((await fetch(`${base}/config`, { method: 'POST' })).status, 405);
+});

@@ -1,11 +1,13 @@
 /**
- * The admin API on plain node:http: /ready, /metrics, /config and /status, read-only (GET and HEAD).
- * It is meant for localhost (the default bind is 127.0.0.1:9901); it never shows private keys.
+ * The admin API on plain node:http: /ready, /metrics, /config and /status (GET and HEAD), Rollouts
+ * (`GET /rollouts[/ns/name]`, `POST /rollouts/ns/name/{promote|pause|resume|abort|retry}`) and
+ * response diffs (`GET /diffs[/ns/name]`). It is meant for localhost (the default bind is
+ * 127.0.0.1:9901); it never shows private keys.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
-import type { AdminState } from './state.ts';
+import type { AdminState, RolloutAction } from './state.ts';
 import { configView, redactedJson, statusView } from './views.ts';
 
 export interface AdminServerDeps {
@@ -28,7 +30,10 @@ interface Reply {
 }
 
 const JSON_TYPE = 'application/json';
-const PATHS = ['/ready', '/metrics', '/config', '/status'];
+const PATHS = ['/ready', '/metrics', '/config', '/status', '/rollouts', '/diffs'];
+const ACTIONS: ReadonlySet<string> = new Set(['promote', 'pause', 'resume', 'abort', 'retry']);
+const NAME = '[a-z0-9]([-a-z0-9.]*[a-z0-9])?';
+const ROLLOUT_PATH = new RegExp(`^/(rollouts|diffs)/(${NAME})/(${NAME})(?:/([a-z]+))?$`);
 
 const json = (status: number, value: unknown): Reply => ({ status, contentType: JSON_TYPE, body: redactedJson(value) + '\n' });
 
@@ -48,9 +53,32 @@ async function route(path: string, deps: AdminServerDeps): Promise<Reply> {
     }
     case '/status':
       return json(200, statusView(state));
-    default:
+    case '/rollouts':
+      return json(200, { rollouts: state.rollouts?.list() ?? [] });
+    case '/diffs':
+      return json(200, state.rollouts?.diffs() ?? {});
+    default: {
+      const m = ROLLOUT_PATH.exec(path);
+      if (m && !m[6] && state.rollouts) {
+        const key = `${m[2]}/${m[4]}`;
+        const found = m[1] === 'rollouts' ? state.rollouts.get(key) : state.rollouts.diffs(key);
+        return found === undefined ? json(404, { error: `rollout ${key} not found` }) : json(200, found);
+      }
       return json(404, { error: 'not found', paths: PATHS });
+    }
   }
+}
+
+/** POST /rollouts/ns/name/action: the only writes the admin API accepts. */
+function control(path: string, state: AdminState): Reply {
+  const m = ROLLOUT_PATH.exec(path);
+  if (!m || m[1] !== 'rollouts' || !m[6]) return json(404, { error: 'not found: POST /rollouts/NAMESPACE/NAME/{promote|pause|resume|abort|retry}' });
+  if (!ACTIONS.has(m[6])) return json(400, { error: `unknown action ${m[6]}: use promote, pause, resume, abort or retry` });
+  if (!state.rollouts) return json(404, { error: 'this process runs no rollouts' });
+  const key = `${m[2]}/${m[4]}`;
+  if (state.rollouts.get(key) === undefined) return json(404, { error: `rollout ${key} not found` });
+  const result = state.rollouts.control(key, m[6] as RolloutAction);
+  return json(result.ok ? 200 : 409, result);
 }
 
 export async function createAdminServer(deps: AdminServerDeps): Promise<AdminServer> {
@@ -64,13 +92,18 @@ export async function createAdminServer(deps: AdminServerDeps): Promise<AdminSer
       });
       res.end(req.method === 'HEAD' ? undefined : reply.body);
     };
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q === -1 ? url : url.slice(0, q);
+    if (req.method === 'POST' && path.startsWith('/rollouts/')) {
+      req.resume();
+      req.on('end', () => send(control(path, deps.state)));
+      return;
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       send(json(405, { error: `method ${req.method} not allowed` }), { allow: 'GET, HEAD' });
       return;
     }
-    const url = req.url ?? '/';
-    const q = url.indexOf('?');
-    const path = q === -1 ? url : url.slice(0, q);
     route(path, deps).then(send, (err: unknown) => {
       send(json(500, { error: err instanceof Error ? err.message : String(err) }));
     });

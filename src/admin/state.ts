@@ -29,4 +29,20 @@ export interface AdminState {
   sockets(): readonly BoundSocketInfo[];
   /** Discovery sources and their state; absent when nothing is discovered. */
   sources?(): readonly SourceStatus[];
+  /** Rollouts and response diffs; absent in processes that don't run the rollout controller. */
+  rollouts?: RolloutAdmin;
+}
+
+export type RolloutAction = 'promote' | 'pause' | 'resume' | 'abort' | 'retry';
+
+/** Rollout status and control, and response-diff summaries, as the admin API exposes them. */
+export interface RolloutAdmin {
+  /** Status of every Rollout. */
+  list(): readonly unknown[];
+  /** Status of one Rollout by `namespace/name`, or undefined. */
+  get(key: string): unknown;
+  /** Runs a control action; `ok: false` carries why it was refused. */
+  control(key: string, action: RolloutAction): { readonly ok: boolean; readonly error?: string; readonly status?: unknown };
+  /** Response-diff summaries (all, or for one key). */
+  diffs(key?: string): unknown;
 }
