@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { registerRun } from './run.ts';
 import { registerValidate } from './validate.ts';
 import { registerDemo } from './demo.ts';
+import { registerRollout } from './rollout.ts';
 
 const program = new Command()
   .name('ferry')
@@ -13,6 +14,7 @@ const program = new Command()
 registerRun(program);
 registerValidate(program);
 registerDemo(program);
+registerRollout(program);
 
 program.parseAsync(process.argv).catch((err: Error) => {
   process.stderr.write(`ferry: ${err.message}\n`);
