@@ -23,4 +23,6 @@ export type { BackendSpecBody, BackendSource } from './backend.ts';
 export type { MeshSpec } from './mesh.ts';
 export { statusRange, RETRY_ON, LOAD_BALANCER_TYPES } from './traffic-policy.ts';
 export type { TrafficPolicySpec, PolicyTargetRef } from './traffic-policy.ts';
+export { rolloutSpec, rolloutStep, JSON_PATH_PATTERN } from './rollout.ts';
+export type { RolloutSpec, RolloutStep, RolloutTargetRef, RolloutBackendRef, RolloutAnalysis, RolloutMirror } from './rollout.ts';
 export type * from './types.ts';

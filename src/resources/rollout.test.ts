@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { fieldPath } from '../lib/index.ts';
+import { fieldPath, formatConfigError } from '../lib/index.ts';
+import { parseYamlFiles } from './load.ts';
 import { rolloutSpec } from './rollout.ts';
+import type { RolloutResource } from './types.ts';
 import { issueMessage } from './validate.ts';
 
 const base = () => ({
@@ -157,5 +159,53 @@ describe('Rollout spec', () => {
     delete (s.analysis as { diff?: unknown }).diff;
     delete (s.analysis as { successRate?: unknown }).successRate;
     assert.deepEqual(errorsOf(s), ['steps[0].mirror: a mirror step needs analysis.diff or analysis.successRate to judge the candidate by']);
+  });
+});
+
+describe('Rollout as a resource', () => {
+  const doc = (spec: string, apiVersion = 'ferry.dev/v1alpha1') => `apiVersion: ${apiVersion}
+kind: Rollout
+metadata: {name: catalog, namespace: shop}
+spec:
+${spec}`;
+  const SPEC = `  targetRef: {kind: HTTPRoute, name: catalog, rule: 0}
+  stable: {name: catalog-vm, port: 3550}
+  candidate: {name: catalog-k8s, namespace: k8s, port: 3550}
+  steps: [{weight: 20}, {weight: 100}]
+`;
+  const load = (text: string) => parseYamlFiles([{ path: 'r.yaml', text }]);
+
+  it('loads as ferry.dev/v1alpha1, with the candidate namespace kept', () => {
+    const { resources, errors } = load(doc(SPEC));
+    assert.deepEqual(errors, []);
+    assert.equal(resources[0].kind, 'Rollout');
+    const r = resources[0] as RolloutResource;
+    assert.equal(r.metadata.namespace, 'shop');
+    assert.equal(r.spec.candidate.namespace, 'k8s');
+  });
+
+  it('is not served under another apiVersion', () => {
+    assert.deepEqual(load(doc(SPEC, 'ferry.dev/v1')).errors.map(formatConfigError), [
+      'r.yaml:1:1: Rollout shop/catalog apiVersion: Rollout is not served as ferry.dev/v1; use ferry.dev/v1alpha1',
+    ]);
+  });
+
+  it('reports errors at their line and column, and unknown fields as warnings', () => {
+    assert.deepEqual(load(doc(SPEC.replace('{weight: 20}', '{weight: 120}'))).errors.map(formatConfigError), [
+      'r.yaml:8:12: Rollout shop/catalog spec.steps[0].weight: must be at most 100 (got 120)',
+    ]);
+    const bad = load(doc(`${SPEC}  analysis: {intervall: 1s}\n`));
+    assert.equal(bad.resources.length, 1);
+    assert.deepEqual(bad.errors.map(formatConfigError), [
+      'r.yaml:9:14: Rollout shop/catalog warning: spec.analysis.intervall: unknown field "intervall" is ignored',
+    ]);
+  });
+
+  it('tells stable and candidate apart by namespace too', () => {
+    const same = SPEC.replace('{name: catalog-k8s, namespace: k8s, port: 3550}', '{name: catalog-vm, port: 3550}');
+    assert.deepEqual(load(doc(same)).errors.map(formatConfigError), [
+      'r.yaml:7:3: Rollout shop/catalog spec.candidate: candidate must be a different backend from stable',
+    ]);
+    assert.deepEqual(load(doc(SPEC.replace('catalog-k8s', 'catalog-vm'))).errors, []);
   });
 });

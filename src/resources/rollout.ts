@@ -55,9 +55,18 @@ const targetRef = z
   });
 export type RolloutTargetRef = z.infer<typeof targetRef>;
 
-/** A backend like a route's backendRef: a core Service (port required) or a ferry.dev Backend. */
+/**
+ * A backend like a route's backendRef: a core Service (port required) or a ferry.dev Backend, in the
+ * Rollout's namespace unless `namespace` says otherwise (then a ReferenceGrant there must allow it).
+ */
 const rolloutBackendRef = z
-  .object({ group: backendObjectRefShape.group, kind: backendObjectRefShape.kind, name: objectName, port: backendObjectRefShape.port })
+  .object({
+    group: backendObjectRefShape.group,
+    kind: backendObjectRefShape.kind,
+    name: objectName,
+    namespace: backendObjectRefShape.namespace,
+    port: backendObjectRefShape.port,
+  })
   .superRefine((ref, ctx) => {
     const g = ref.group ?? '';
     const kind = ref.kind ?? 'Service';
@@ -202,7 +211,10 @@ export const rolloutSpec = z
   .superRefine((spec, ctx) => {
     const s = spec.stable;
     const c = spec.candidate;
-    if ((s.group ?? '') === (c.group ?? '') && (s.kind ?? 'Service') === (c.kind ?? 'Service') && s.name === c.name && s.port === c.port) {
+    const same =
+      (s.group ?? '') === (c.group ?? '') && (s.kind ?? 'Service') === (c.kind ?? 'Service') && s.name === c.name &&
+      (s.namespace ?? '') === (c.namespace ?? '') && s.port === c.port;
+    if (same) {
       ctx.addIssue({ code: 'custom', path: ['candidate'], message: 'candidate must be a different backend from stable' });
     }
     spec.steps.forEach((step, i) => {

@@ -13,6 +13,7 @@ import type { GRPCRouteSpec } from './grpc-route.ts';
 import type { HTTPRouteSpec } from './http-route.ts';
 import type { MeshSpec } from './mesh.ts';
 import type { ReferenceGrantSpec } from './reference-grant.ts';
+import type { RolloutSpec } from './rollout.ts';
 import type { SecretBody } from './secret.ts';
 import type { ServiceSpec } from './service.ts';
 import type { TrafficPolicySpec } from './traffic-policy.ts';
@@ -73,6 +74,9 @@ export interface MeshResource extends ResourceBase<'Mesh'> {
 export interface TrafficPolicyResource extends ResourceBase<'TrafficPolicy'> {
   readonly spec: TrafficPolicySpec;
 }
+export interface RolloutResource extends ResourceBase<'Rollout'> {
+  readonly spec: RolloutSpec;
+}
 
 export type Resource =
   | GatewayResource
@@ -86,7 +90,8 @@ export type Resource =
   | NamespaceResource
   | BackendResource
   | MeshResource
-  | TrafficPolicyResource;
+  | TrafficPolicyResource
+  | RolloutResource;
 
 export type ResourceKind = Resource['kind'];
 export type RouteResource = HTTPRouteResource | GRPCRouteResource;

@@ -15,6 +15,7 @@ import { meshSpec } from './mesh.ts';
 import { namespaceBody } from './namespace.ts';
 import { positionOf } from './positions.ts';
 import { referenceGrantSpec } from './reference-grant.ts';
+import { rolloutSpec } from './rollout.ts';
 import { namespaceName, objectName, stringMap } from './schema-common.ts';
 import { secretBody } from './secret.ts';
 import { serviceSpec } from './service.ts';
@@ -48,6 +49,7 @@ export const KINDS: Readonly<Record<string, KindInfo>> = {
   Backend: { apiVersions: [FERRY_API_VERSION], strict: ['spec'], clusterScoped: false, body: spec(backendSpec) },
   Mesh: { apiVersions: [FERRY_API_VERSION], strict: ['spec'], clusterScoped: false, body: spec(meshSpec.optional().transform((s) => s ?? {})) },
   TrafficPolicy: { apiVersions: [FERRY_API_VERSION], strict: ['spec'], clusterScoped: false, body: spec(trafficPolicySpec) },
+  Rollout: { apiVersions: [FERRY_API_VERSION], strict: ['spec'], clusterScoped: false, body: spec(rolloutSpec) },
 };
 
 const metadataSchema = z.object({
