@@ -19,6 +19,7 @@ import {
   type NamespaceResource,
   type ReferenceGrantResource,
   type Resource,
+  type RolloutResource,
   type SecretResource,
   type ServiceResource,
   type TrafficPolicyResource,
@@ -45,6 +46,8 @@ export interface ResourceIndex {
   readonly meshes: readonly MeshResource[];
   /** Oldest first (the oldest wins a conflict). */
   readonly policies: readonly TrafficPolicyResource[];
+  /** Oldest first (the oldest wins when two drive the same rule). */
+  readonly rollouts: readonly RolloutResource[];
   /** Duplicates dropped while indexing (first one wins). */
   readonly errors: readonly ConfigError[];
 }
@@ -102,6 +105,7 @@ export function buildIndex(resources: readonly Resource[]): ResourceIndex {
   const backends = new Map<string, BackendResource>();
   const meshes: MeshResource[] = [];
   const policies: TrafficPolicyResource[] = [];
+  const rollouts: RolloutResource[] = [];
   for (const r of all) {
     const key = nsName(r.metadata.namespace, r.metadata.name);
     switch (r.kind) {
@@ -116,6 +120,7 @@ export function buildIndex(resources: readonly Resource[]): ResourceIndex {
       case 'Backend': backends.set(key, r); break;
       case 'Mesh': meshes.push(r); break;
       case 'TrafficPolicy': policies.push(r); break;
+      case 'Rollout': rollouts.push(r); break;
     }
   }
   gateways.sort(compareAge);
@@ -124,7 +129,8 @@ export function buildIndex(resources: readonly Resource[]): ResourceIndex {
   slices.sort(compareAge);
   meshes.sort(compareAge);
   policies.sort(compareAge);
-  return { all, gatewayClasses, gateways, routes, services, secrets, namespaces, grants, slices, backends, meshes, policies, errors };
+  rollouts.sort(compareAge);
+  return { all, gatewayClasses, gateways, routes, services, secrets, namespaces, grants, slices, backends, meshes, policies, rollouts, errors };
 }
 
 export interface GrantFrom {

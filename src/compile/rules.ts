@@ -11,7 +11,6 @@
 import type { ConfigError } from '../lib/index.ts';
 import { parseDuration } from '../lib/index.ts';
 import {
-  isServiceRef,
   type BackendObjectRef,
   type GRPCRouteFilter,
   type HeaderModifier,
@@ -22,28 +21,20 @@ import {
 } from '../resources/index.ts';
 import type { BackendSpec, FilterSpec, HeaderModifierFilter, PathModifier, RetrySpec, RuleSpec, Timeouts, WeightedBackend } from '../snapshot/index.ts';
 import { routeId } from './attach.ts';
-import type { BackendState } from './backends.ts';
+import { resolveBackendRef, type BackendContext } from './backend-refs.ts';
 import { resourceError, type RefProblem } from './diagnostics.ts';
 import { compileGrpcMatch, compileHttpMatch, type CompiledMatch } from './matches.ts';
-import { FERRY_GROUP, GATEWAY_GROUP, nsName, referenceAllowed, type ResourceIndex } from './model.ts';
-import type { PolicyResolver } from './policies.ts';
+import { GATEWAY_GROUP, type ResourceIndex } from './model.ts';
 
 export const DEFAULT_RETRY_ATTEMPTS = 1;
 export const DEFAULT_RETRY_BACKOFF_MS = 25;
-const H2C_APP_PROTOCOLS = ['kubernetes.io/h2c', 'grpc'];
+export type { BackendContext } from './backend-refs.ts';
 
 export interface CompiledRule {
   readonly spec: RuleSpec;
   /** Backends the rule refers to (backendRefs and mirrors) that resolved. */
   readonly backends: readonly BackendSpec[];
   readonly matches: readonly CompiledMatch[];
-}
-
-/** What backendRefs resolve against besides the resource index. */
-export interface BackendContext {
-  /** Ferry Backends by `namespace/name`. */
-  readonly backends: ReadonlyMap<string, BackendState>;
-  readonly policies: PolicyResolver;
 }
 
 export interface CompiledRoute {
@@ -94,70 +85,20 @@ class RouteCompiler {
   /** Resolves a Service or Backend reference, or records why it cannot be used. */
   resolve(ref: BackendObjectRef, field: string): { backend?: BackendSpec; problem?: RefProblem } {
     const route = this.route;
-    const namespace = ref.namespace ?? route.metadata.namespace;
-    const id = nsName(namespace, ref.name);
-    let problem: RefProblem | undefined;
-    if ((ref.group ?? '') === FERRY_GROUP && ref.kind === 'Backend') {
-      return this.resolveBackend(ref, field);
-    }
-    if (!isServiceRef(ref)) {
-      problem = { reason: 'InvalidKind', field, message: `backendRef kind ${ref.kind ?? 'Service'} (group "${ref.group ?? ''}") is not supported; use a Service, or a Backend (group ${FERRY_GROUP})` };
-    } else if (!referenceAllowed(this.index, { group: GATEWAY_GROUP, kind: route.kind, namespace: route.metadata.namespace }, { group: '', kind: 'Service', namespace, name: ref.name })) {
-      problem = { reason: 'RefNotPermitted', field, message: `Service ${id} is in another namespace and no ReferenceGrant there allows ${route.kind}s from namespace ${route.metadata.namespace}` };
-    } else {
-      const svc = this.index.services.get(id);
-      const port = svc?.spec.ports?.find((p) => p.port === ref.port);
-      if (!svc) problem = { reason: 'BackendNotFound', field, message: `Service ${id} not found` };
-      else if (!port) problem = { reason: 'BackendNotFound', field, message: `Service ${id} has no port ${ref.port}` };
-      else {
-        const h2c = route.kind === 'GRPCRoute' || H2C_APP_PROTOCOLS.includes(port.appProtocol ?? '');
-        return {
-          backend: {
-            id: `Service/${id}:${port.port}`,
-            kind: 'Service',
-            namespace,
-            name: ref.name,
-            port: port.port,
-            protocol: h2c ? 'h2c' : 'http1',
-            policy: this.ctx.policies.forService(namespace, ref.name, port),
-          },
-        };
-      }
-    }
-    return this.fail(problem);
-  }
-
-  private fail(problem: RefProblem): { problem: RefProblem } {
-    this.refProblems.push(problem);
-    this.errors.push(resourceError(this.route, problem.field, problem.message));
-    return { problem };
-  }
-
-  /** A `ferry.dev` Backend: port 0 (its endpoints carry their ports); a port on the ref is ignored. */
-  private resolveBackend(ref: BackendObjectRef, field: string): { backend?: BackendSpec; problem?: RefProblem } {
-    const route = this.route;
-    const namespace = ref.namespace ?? route.metadata.namespace;
-    const id = nsName(namespace, ref.name);
-    const from = { group: GATEWAY_GROUP, kind: route.kind, namespace: route.metadata.namespace };
-    if (!referenceAllowed(this.index, from, { group: FERRY_GROUP, kind: 'Backend', namespace, name: ref.name })) {
-      return this.fail({ reason: 'RefNotPermitted', field, message: `Backend ${id} is in another namespace and no ReferenceGrant there allows ${route.kind}s from namespace ${route.metadata.namespace}` });
-    }
-    const state = this.ctx.backends.get(id);
-    if (!state) return this.fail({ reason: 'BackendNotFound', field, message: `Backend ${id} not found` });
-    if (!state.valid) return this.fail({ reason: 'BackendNotFound', field, message: `Backend ${id} is not valid: ${state.invalidReason ?? 'see its status'}` });
-    if (ref.port !== undefined) {
-      this.errors.push(resourceError(route, `${field}.port`, `port is ignored for a Backend: its endpoints carry their own ports`, 'warning'));
-    }
-    const backend: BackendSpec = {
-      id: state.id,
-      kind: 'Backend',
-      namespace,
-      name: ref.name,
-      port: 0,
-      protocol: route.kind === 'GRPCRoute' ? 'h2c' : state.protocol,
-      policy: this.ctx.policies.forBackend(state),
+    const who = {
+      routeKind: route.kind,
+      namespace: route.metadata.namespace,
+      from: [{ group: GATEWAY_GROUP, kind: route.kind, namespace: route.metadata.namespace }],
+      fromLabel: `${route.kind}s`,
     };
-    return { backend };
+    const r = resolveBackendRef(this.index, this.ctx, who, ref, field);
+    for (const w of r.warnings) this.errors.push(resourceError(route, w.field, w.message, 'warning'));
+    if (r.problem) {
+      this.refProblems.push(r.problem);
+      this.errors.push(resourceError(route, r.problem.field, r.problem.message));
+      return { problem: r.problem };
+    }
+    return { backend: r.backend };
   }
 
   /** Compiles one filter; undefined when unsupported (recorded). */
