@@ -61,7 +61,7 @@ test('gRPC health check: NOT_SERVING takes the endpoint out, SERVING brings it b
   await eventually(async () => (await servers(4)).includes('a'));
 });
 
-test('an endpoint added to a checked backend gets traffic only after its first check passes', async (t) => {
+test('an endpoint added to a checked backend gets traffic only after its first check passes; a removed one is no longer checked', async (t) => {
   const clock = manualClock();
   const a = await namedUpstream(t, 'a');
   const b = await namedUpstream(t, 'b');
@@ -72,6 +72,12 @@ test('an endpoint added to a checked backend gets traffic only after its first c
   clock.advance(1000); // past the first check's jitter
   await eventually(() => b.checks === 1);
   await eventually(async () => (await names(port, 4)).includes('b'));
+  // An endpoint that disappears is no longer checked.
+  proxy.setEndpoints(endpoints({ b: [a.port] }));
+  const aChecks = a.checks;
+  clock.advance(10_000); // one interval: a's next check is due, b's would have been too
+  await eventually(() => a.checks === aChecks + 1);
+  assert.equal(b.checks, 1);
 });
 
 test('health state survives apply() of a new snapshot (even with a changed policy) and setEndpoints() of the same endpoints', async (t) => {
