@@ -98,3 +98,19 @@ test('resetting the registry zeroes the series', async (t) => {
   assert.match(text, /ferry_requests_total\{[^}]*code="200"\} 1/);
   assert.match(text, /ferry_request_duration_seconds_count\{[^}]*\} 1/);
 });
+
+test('endpoint labels say which platform and cluster answered', async () => {
+  const metrics = createMetrics({ processMetrics: false });
+  const stop = metrics.subscribe();
+  try {
+    requestChannel.publish(requestRecord({ backend: 'Backend/default/catalog', status: 200, endpointLabels: { 'ferry.dev/platform': 'vm' } }));
+    requestChannel.publish(requestRecord({ backend: 'Backend/default/catalog', status: 200, endpointLabels: { 'ferry.dev/platform': 'kubernetes', 'ferry.dev/cluster': 'east' } }));
+    requestChannel.publish(requestRecord({ backend: 'Backend/default/catalog', status: 503, endpointLabels: null }));
+    const text = await metrics.registry.metrics();
+    assert.match(text, /ferry_endpoint_requests_total\{backend="Backend\/default\/catalog",platform="vm",cluster="none",code="200"\} 1/);
+    assert.match(text, /ferry_endpoint_requests_total\{backend="Backend\/default\/catalog",platform="kubernetes",cluster="east",code="200"\} 1/);
+    assert.doesNotMatch(text, /ferry_endpoint_requests_total\{[^}]*code="503"/);
+  } finally {
+    stop();
+  }
+});

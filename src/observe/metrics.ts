@@ -6,7 +6,7 @@
 import client from 'prom-client';
 import type { Registry } from 'prom-client';
 import {
-  configChannel, requestChannel, upstreamChannel,
+  configChannel, requestChannel, upstreamChannel, LABEL_CLUSTER, LABEL_PLATFORM,
   type ConfigEvent, type RequestRecord, type UpstreamEvent,
 } from '../snapshot/index.ts';
 import { statusLabel } from './label-cache.ts';
@@ -45,6 +45,12 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     name: 'ferry_requests_total',
     help: 'Downstream requests answered, by gateway, route, backend and status code.',
     labelNames: ['gateway', 'route', 'backend', 'code'],
+  });
+  const endpointRequests = new CounterSeries({
+    ...series,
+    name: 'ferry_endpoint_requests_total',
+    help: 'Requests answered by upstream endpoints, by backend and the endpoint\'s platform (vm, kubernetes) and cluster: where the traffic goes during a migration.',
+    labelNames: ['backend', 'platform', 'cluster', 'code'],
   });
   const requestDuration = new HistogramSeries({
     ...series,
@@ -103,6 +109,12 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     requestDuration.record(requestDuration.cell(r.gateway, route, backend), r.durationMs / 1000);
     if (r.upstreamMs !== null && r.backend !== null) upstreamDuration.record(upstreamDuration.cell(r.backend), r.upstreamMs / 1000);
     if (r.error !== undefined) requestErrors.cell(r.gateway, r.error).value++;
+    const labels = r.endpointLabels;
+    if (labels && r.backend !== null) {
+      endpointRequests.cell(
+        r.backend, labels[LABEL_PLATFORM] ?? NONE, labels[LABEL_CLUSTER] ?? NONE, statusLabel(r.status),
+      ).value++;
+    }
     bytesIn.value += r.bytesIn;
     bytesOut.value += r.bytesOut;
   };
