@@ -1,11 +1,12 @@
 /**
- * compile(): resources → Snapshot + CompileReport + DiscoveryPlan. Pure: no I/O, clock or
+ * compile(): resources (+ Rollout traffic overrides) → Snapshot + CompileReport + DiscoveryPlan +
+ * what each Rollout resolved to. Pure: no I/O, clock or
  * randomness; equal input gives byte-identical JSON (everything is sorted) and `hash` is the sha256
  * of the canonical JSON of sockets, rules and backends (the discovery plan is not part of it: source
  * changes reach the proxy as endpoint sets, not as a new snapshot).
  */
 import type { ConfigError } from '../lib/index.ts';
-import type { Resource } from '../resources/index.ts';
+import type { Resource, RouteResource } from '../resources/index.ts';
 import type { BackendSpec, CompileReport, DiscoveryPlan, ListenerSpec, RuleSpec, Snapshot, SocketSpec } from '../snapshot/index.ts';
 import { attachRoutes } from './attach.ts';
 import { compileBackends } from './backends.ts';
@@ -15,6 +16,8 @@ import { compileGateways, type BindOverrides, type ListenerState } from './gatew
 import { compareHostSpecificity } from './hostnames.ts';
 import { buildIndex, compareAge, compareStrings } from './model.ts';
 import { buildReport } from './report.ts';
+import { applyRollouts, type TrafficOverrides } from './rollout-overrides.ts';
+import { resolveRollouts, type RolloutOutcome } from './rollouts.ts';
 import { compileRoute, type CompiledRoute } from './rules.ts';
 import { sha256Hex, stableStringify } from './stable-json.ts';
 import { buildVirtualHosts, type Candidate } from './virtual-hosts.ts';
@@ -25,6 +28,11 @@ export interface CompileInput {
   readonly binds?: BindOverrides;
   /** Errors found while loading (YAML syntax, rejected resources): carried into the report. */
   readonly errors?: readonly ConfigError[];
+  /**
+   * Traffic overrides from the rollout controller, by the Rollout's `namespace/name`. A Rollout
+   * without one leaves its rule's weights as declared (its candidate is still added, at weight 0).
+   */
+  readonly overrides?: TrafficOverrides;
 }
 
 export interface CompileResult {
@@ -35,6 +43,8 @@ export interface CompileResult {
    * valid Backend (referenced by a route or not) its source keys and subset labels.
    */
   readonly discovery: DiscoveryPlan;
+  /** Every Rollout by `namespace/name`: its spec and the rule and backends it drives, or why none. */
+  readonly rollouts: Record<string, RolloutOutcome>;
 }
 
 function sortedRecord<T>(map: ReadonlyMap<string, T>): Record<string, T> {
@@ -54,16 +64,19 @@ export function compile(input: CompileInput): CompileResult {
   const ferryBackends = compileBackends(index, mesh);
   const policies = resolvePolicies(index, ferryBackends.states);
   const attached = attachRoutes(index, gateways);
-  const compiled = new Map<Resource, CompiledRoute>();
+  const compiled = new Map<RouteResource, CompiledRoute>();
   const ctx = { backends: ferryBackends.states, policies };
   for (const a of attached) compiled.set(a.route, compileRoute(index, a.route, ctx));
+  const served = new Set(attached.filter((a) => a.parents.some((p) => p.attachments.some((x) => x.listener.programmed))).map((a) => a.route));
+  const rollouts = resolveRollouts(index, compiled, ctx, (route) => served.has(route));
+  const driven = applyRollouts(compiled, rollouts.states, input.overrides);
 
   // Collect candidates per programmed listener and hostname.
   const groups = new Map<ListenerState, Map<string, Candidate[]>>();
   const usedRules = new Map<string, RuleSpec>();
   const backends = new Map<string, BackendSpec>();
   for (const a of attached) {
-    const route = compiled.get(a.route) as CompiledRoute;
+    const route = driven.get(a.route) as CompiledRoute;
     const seen = new Set<string>();
     for (const parent of a.parents) {
       for (const { listener, hostnames } of parent.attachments) {
@@ -134,8 +147,21 @@ export function compile(input: CompileInput): CompileResult {
     ...mesh.errors,
     ...ferryBackends.errors,
     ...attached.flatMap((a) => [...a.errors, ...(compiled.get(a.route) as CompiledRoute).errors]),
+    ...rollouts.errors,
   ];
-  const report = buildReport({ index, gateways, routes: attached, compiled, errors, mesh, backends: ferryBackends.states, policies: policies.statuses });
+  const report = buildReport({
+    index,
+    gateways,
+    routes: attached,
+    compiled,
+    errors,
+    mesh,
+    backends: ferryBackends.states,
+    policies: policies.statuses,
+    rollouts: new Map(rollouts.states.map((s) => [s.resource, s])),
+  });
   const discovery = ferryBackends.plan.build(mesh.clusters);
-  return { snapshot, report, discovery };
+  const outcomes: Record<string, RolloutOutcome> = {};
+  for (const s of [...rollouts.states].sort((a, b) => compareStrings(a.key, b.key))) outcomes[s.key] = s.outcome;
+  return { snapshot, report, discovery, rollouts: outcomes };
 }

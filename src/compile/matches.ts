@@ -3,7 +3,8 @@
  *
  * HTTPRoute (Gateway API, with Ferry's placement of regex): Exact path > RegularExpression path >
  * PathPrefix; longer path value first; method match present; more header matches; more query
- * matches; then the oldest route, `namespace/name`, rule index, match index.
+ * matches; then the oldest route, `namespace/name`, rule index, match index (a Rollout's header-gate
+ * copy of a match, which has more header matches anyway, before the original).
  *
  * GRPCRoute: more characters of service, then of method, then more header matches; then the same
  * route/rule/match tie-breaks. gRPC method matches become path conditions on `/service/method`.
@@ -26,6 +27,8 @@ export interface MatchKey {
   readonly route: RouteResource;
   readonly ruleIndex: number;
   readonly matchIndex: number;
+  /** A Rollout header-gate copy of this match: on a full tie it goes before the original. */
+  readonly gate?: boolean;
 }
 
 export interface CompiledMatch {
@@ -117,6 +120,7 @@ export function compareMatches(a: MatchKey, b: MatchKey): number {
     b.queryParams - a.queryParams ||
     compareAge(a.route, b.route) ||
     a.ruleIndex - b.ruleIndex ||
-    a.matchIndex - b.matchIndex
+    a.matchIndex - b.matchIndex ||
+    (a.gate ? 0 : 1) - (b.gate ? 0 : 1)
   );
 }

@@ -65,6 +65,7 @@ export interface ReportInput {
   /** Ferry Backends by `namespace/name`. */
   readonly backends: ReadonlyMap<string, BackendState>;
   readonly policies: ReadonlyMap<TrafficPolicyResource, readonly ParentStatus[]>;
+  readonly rollouts: ReadonlyMap<Resource, { readonly accepted: boolean; readonly conditions: readonly Condition[] }>;
 }
 
 function backendConditions(b: BackendState): Condition[] {
@@ -113,6 +114,10 @@ export function buildReport(input: ReportInput): CompileReport {
     } else if (r.kind === 'TrafficPolicy') {
       conditions = [condition('Accepted', true, 'Accepted', 'TrafficPolicy is accepted; see each target')];
       parents = [...(input.policies.get(r) ?? [])];
+    } else if (r.kind === 'Rollout') {
+      const s = input.rollouts.get(r);
+      conditions = [...(s?.conditions ?? [])];
+      accepted = s?.accepted ?? false;
     } else if (r.kind === 'Mesh') {
       accepted = !input.mesh.rejected.has(r);
       const inForce = input.mesh.mesh ? nsName(input.mesh.mesh.metadata.namespace, input.mesh.mesh.metadata.name) : '';
