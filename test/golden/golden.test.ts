@@ -1,13 +1,14 @@
 /**
- * Golden tests for compile: each directory here holds input YAML (and optionally `binds.json`) and
- * `expected.json` with the formatted errors, the snapshot (private keys redacted), the endpoint sets,
- * the report and, when there is anything in it, the discovery plan. Regenerate with `UPDATE_GOLDEN=1 npx node --test test/golden/golden.test.ts`.
+ * Golden tests for compile: each directory here holds input YAML (and optionally `binds.json`, and
+ * `overrides.json`: Rollout traffic overrides by `namespace/name`) and `expected.json` with the
+ * formatted errors, the snapshot (private keys redacted), the endpoint sets, the report and, when
+ * there is anything in them, the discovery plan and what each Rollout resolved to. Regenerate with `UPDATE_GOLDEN=1 npx node --test test/golden/golden.test.ts`.
  */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { compile, compileEndpoints, stableStringify } from '../../src/compile/index.ts';
+import { compile, compileEndpoints, stableStringify, type TrafficOverrideInput } from '../../src/compile/index.ts';
 import { formatConfigError } from '../../src/lib/index.ts';
 import { parseYamlFiles } from '../../src/resources/index.ts';
 import type { Snapshot } from '../../src/snapshot/index.ts';
@@ -38,9 +39,15 @@ function run(dir: string, reverse: boolean) {
   } catch {
     binds = undefined;
   }
+  let overrides: Map<string, TrafficOverrideInput> | undefined;
+  try {
+    overrides = new Map(Object.entries(JSON.parse(readFileSync(join(dir, 'overrides.json'), 'utf8'))));
+  } catch {
+    overrides = undefined;
+  }
   const parsed = parseYamlFiles(files);
   const resources = reverse ? [...parsed.resources].reverse() : parsed.resources;
-  const { snapshot, report, discovery } = compile({ resources, errors: parsed.errors, ...(binds ? { binds } : {}) });
+  const { snapshot, report, discovery, rollouts } = compile({ resources, errors: parsed.errors, ...(binds ? { binds } : {}), ...(overrides ? { overrides } : {}) });
   const endpoints = compileEndpoints(resources, snapshot);
   return {
     errors: report.errors.map(formatConfigError),
@@ -48,6 +55,10 @@ function run(dir: string, reverse: boolean) {
     endpoints: Object.fromEntries(endpoints),
     report,
     ...(discovery.clusters.length > 0 || discovery.sources.length > 0 || Object.keys(discovery.backends).length > 0 ? { discovery } : {}),
+    // The spec is the input echoed back; what matters is what it resolved to.
+    ...(Object.keys(rollouts).length > 0
+      ? { rollouts: Object.fromEntries(Object.entries(rollouts).map(([k, r]) => [k, { targets: r.targets, problem: r.problem }])) }
+      : {}),
   };
 }
 
