@@ -6,7 +6,8 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import type { Registry } from 'prom-client';
-import { formatConfigError } from './lib/index.ts';
+import { formatConfigError, systemClock, type ConfigError } from './lib/index.ts';
+import { createRolloutRuntime, type RolloutRuntime } from './control/rollouts.ts';
 import { loadConfigPaths } from './resources/index.ts';
 import { compile, compileEndpoints } from './compile/index.ts';
 import { createLastGoodStore } from './store/index.ts';
@@ -33,6 +34,10 @@ export interface FerryOptions {
   announce?: boolean;
   /** Called after every reload, e.g. to hand the state to the primary process of `--workers`. */
   onReload?: (state: AdminState) => void;
+  /** Where Rollout progress is kept across restarts; null keeps it in memory. */
+  stateFile: string | null;
+  /** Drive Rollouts in this process (default true; off in `--workers` processes). */
+  rollouts?: boolean;
 }
 
 export type ReloadOutcome = 'applied' | 'rejected' | 'unchanged';
@@ -89,43 +94,76 @@ export async function startFerry(options: FerryOptions): Promise<Ferry> {
   let lastReload: { at: string; outcome: ReloadOutcome; hash: string; errors: number } | null = null;
   let draining = false;
 
-  const reloadOnce = async (): Promise<ReloadOutcome> => {
-    const load = await loadConfigPaths(options.configPaths);
-    const merged = store.merge(load);
-    const compiled = compile({ resources: merged.resources, binds: options.binds, errors: [...load.errors, ...merged.held] });
+  // The last load, kept so a Rollout's traffic change recompiles without reading the files again.
+  let loaded: { resources: Parameters<typeof compile>[0]['resources']; errors: ConfigError[] } | null = null;
+
+  const build = async (fromFiles: boolean): Promise<ReloadOutcome> => {
+    if (loaded === null) return 'unchanged';
+    const input = { resources: loaded.resources, binds: options.binds, errors: loaded.errors };
+    let overrides = rollouts?.overrides() ?? new Map();
+    let compiled = compile({ ...input, overrides });
+    if (rollouts) {
+      // New or changed Rollouts learn their targets here and may want other traffic at once.
+      rollouts.sync(compiled.rollouts);
+      const next = rollouts.overrides();
+      if (!isDeepStrictEqual(next, overrides)) {
+        overrides = next;
+        compiled = compile({ ...input, overrides });
+      }
+    }
     const errors = compiled.report.errors;
     report = compiled.report;
-    for (const e of errors) {
-      const line = formatConfigError(e);
-      if (e.severity === 'error') log.error({ configError: e }, line);
-      else log.warn({ configError: e }, line);
+    if (fromFiles && !rollouts && Object.keys(compiled.rollouts).length > 0) {
+      log.warn({}, 'Rollouts are driven only by a single Ferry process (no --workers): their routes keep their declared weights');
+    }
+    if (fromFiles) {
+      for (const e of errors) {
+        const line = formatConfigError(e);
+        if (e.severity === 'error') log.error({ configError: e }, line);
+        else log.warn({ configError: e }, line);
+      }
     }
     const errorCount = errors.filter((e) => e.severity === 'error').length;
 
     let outcome: ReloadOutcome;
     if (snapshot !== null && snapshot.hash === compiled.snapshot.hash) {
-      outcome = errorCount > 0 ? 'rejected' : 'unchanged';
+      outcome = errorCount > 0 && fromFiles ? 'rejected' : 'unchanged';
     } else {
       const applied = await proxy.apply(compiled.snapshot);
       for (const e of applied.errors) log.error({ socket: e.socket }, `cannot serve ${e.socket}: ${e.message}`);
       snapshot = compiled.snapshot;
       outcome = 'applied';
     }
-    serviceEndpoints = compileEndpoints(merged.resources, compiled.snapshot);
+    serviceEndpoints = compileEndpoints(loaded.resources, compiled.snapshot);
     plan = compiled.discovery;
     discovery.sync(plan);
     publishEndpoints();
-    lastReload = { at: new Date().toISOString(), outcome, hash: compiled.snapshot.hash, errors: errorCount };
-    options.onReload?.(state);
-    configChannel.publish({ outcome, hash: compiled.snapshot.hash, errors: errorCount });
-    log.info({ outcome, hash: compiled.snapshot.hash, errors: errorCount }, 'configuration loaded');
+    if (fromFiles || outcome === 'applied') {
+      lastReload = { at: new Date().toISOString(), outcome, hash: compiled.snapshot.hash, errors: errorCount };
+      options.onReload?.(state);
+      configChannel.publish({ outcome, hash: compiled.snapshot.hash, errors: errorCount });
+      log.info({ outcome, hash: compiled.snapshot.hash, errors: errorCount }, fromFiles ? 'configuration loaded' : 'rollout traffic applied');
+    }
     return outcome;
   };
 
-  // Reloads never overlap: a change during a reload schedules exactly one more.
+  const reloadOnce = async (fromFiles: boolean): Promise<ReloadOutcome> => {
+    if (fromFiles || loaded === null) {
+      const load = await loadConfigPaths(options.configPaths);
+      const merged = store.merge(load);
+      loaded = { resources: merged.resources, errors: [...load.errors, ...merged.held] };
+      return build(true);
+    }
+    return build(false);
+  };
+
+  // Builds never overlap: a change during one schedules exactly one more (reading the files if any
+  // of the requests asked for it).
   let running: Promise<ReloadOutcome> | null = null;
   let again = false;
-  const reload = async (): Promise<ReloadOutcome> => {
+  let readFiles = false;
+  const schedule = async (fromFiles: boolean): Promise<ReloadOutcome> => {
+    readFiles ||= fromFiles;
     if (running) {
       again = true;
       return running;
@@ -134,8 +172,10 @@ export async function startFerry(options: FerryOptions): Promise<Ferry> {
       let outcome: ReloadOutcome;
       do {
         again = false;
+        const read = readFiles;
+        readFiles = false;
         try {
-          outcome = await reloadOnce();
+          outcome = await reloadOnce(read);
         } catch (err) {
           log.error({ err }, 'reload failed; the last good configuration keeps serving');
           outcome = 'rejected';
@@ -149,6 +189,15 @@ export async function startFerry(options: FerryOptions): Promise<Ferry> {
       running = null;
     }
   };
+  const reload = () => schedule(true);
+
+  const rollouts: RolloutRuntime | null = options.rollouts === false ? null : createRolloutRuntime({
+    clock: systemClock,
+    stateFile: options.stateFile,
+    onOverridesChanged: () => void schedule(false),
+    onEvent: (e) => log.info({ rolloutEvent: e }, `rollout ${e.rollout}: ${e.from} → ${e.to} at step ${e.step + 1}: ${e.reason}`),
+    onWarning: (message) => log.warn({}, message),
+  });
 
   const state: AdminState = {
     ready: () => snapshot !== null && !draining,
@@ -158,6 +207,7 @@ export async function startFerry(options: FerryOptions): Promise<Ferry> {
     lastReload: () => lastReload,
     sockets: () => proxy.sockets(),
     sources: () => discovery.status(),
+    ...(rollouts ? { rollouts: rollouts.admin } : {}),
   };
 
   await reload();
@@ -184,6 +234,7 @@ export async function startFerry(options: FerryOptions): Promise<Ferry> {
       draining = true;
       watcher?.close();
       log.info({ graceMs: options.drainTimeoutMs }, 'draining');
+      rollouts?.close();
       await proxy.drain(options.drainTimeoutMs);
       await discovery.close();
       await admin?.close();

@@ -62,6 +62,7 @@ async function runDemo(o: DemoOptions): Promise<void> {
     drainTimeoutMs: 5000,
     encodedSlashes: 'reject',
     watch: true,
+    stateFile: null,
   });
   const gw = ferry.sockets()[0];
   const url = `http://${gw.host.includes(':') ? `[${gw.host}]` : gw.host}:${gw.port}`;

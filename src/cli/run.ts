@@ -20,6 +20,7 @@ export function registerRun(program: Command): void {
     .option('--drain-timeout <duration>', 'grace period for in-flight requests on SIGTERM', '10s')
     .option('--encoded-slashes <mode>', 'paths with %2F or %5C: reject (400), keep, or decode', 'reject')
     .option('--no-watch', 'do not reload when the configuration files change')
+    .option('--state-file <path>', 'where Rollout progress is kept across restarts', '.ferry-state/rollouts.json')
     .option('-w, --workers <n>', 'worker processes sharing the listeners (e.g. one per core); 1 = no workers', '1')
     .action(async (opts) => {
       const mode = opts.encodedSlashes;
@@ -42,6 +43,8 @@ export function registerRun(program: Command): void {
         admin: worker ? null : admin,
         announce: !worker,
         onReload: worker ? (s) => process.send?.(stateMessage(s)) : undefined,
+        stateFile: opts.stateFile,
+        rollouts: !worker,
         accessLog: opts.accessLog,
         logLevel: opts.logLevel,
         drainTimeoutMs,
