@@ -9,14 +9,20 @@
  * rule is used. The share is placed by the key's position on the weight line, so when weights
  * change only the users whose position crosses a boundary move. Requests without the key (and rules
  * without hash-balanced backends) are split at random.
+ *
+ * A rule's `sticky` split (a Rollout's sticky step) replaces the weighted choice altogether: the
+ * value of its header or cookie is hashed to a position in [0, 100), and positions below `percent`
+ * go to the candidate, the rest to stable. The position depends on the value alone, so a user stays
+ * on the same copy across requests, reloads and replicas, and raising the percentage only moves
+ * stable users to the candidate. A request without the value goes to stable; no cookie is set.
  */
-import type { BackendSpec, RuleSpec } from '../../snapshot/index.ts';
+import type { BackendSpec, HashOn, RuleSpec, StickySplit, WeightedBackend } from '../../snapshot/index.ts';
 import type { Random } from '../../lib/index.ts';
-import { compileFilters, type FilterChain, type FilterDeps } from '../filters/index.ts';
+import { compileFilters, EMPTY_CHAIN, type FilterChain, type FilterDeps } from '../filters/index.ts';
 import { ruleRetryPolicy, type RetryPolicy } from '../upstream/retry-policy.ts';
-import { HashKey, type HashRequest } from '../upstream/hash-key.ts';
+import { HashKey, keyValue, type HashRequest } from '../upstream/hash-key.ts';
 import { isHashPolicy } from '../upstream/lb/index.ts';
-import { mix32, SEED_SHARE, unit } from '../upstream/lb/hash.ts';
+import { hash32, mix32, SEED_SHARE, unit } from '../upstream/lb/hash.ts';
 import { NO_HASH } from '../upstream/balancer.ts';
 
 export interface BackendShare {
@@ -40,6 +46,41 @@ export interface CompiledRule {
   readonly retry: RetryPolicy | null;
   /** Key the backend choice is sticky on, or null for a random split. */
   readonly affinity: HashKey | null;
+  /** A sticky split between stable and candidate, replacing the weighted choice; null when none. */
+  readonly sticky: StickyChoice | null;
+}
+
+export interface StickyChoice {
+  readonly hashOn: HashOn;
+  readonly percent: number;
+  readonly stable: BackendShare;
+  readonly candidate: BackendShare;
+}
+
+/** Seed of the sticky split position, independent of the share, level and endpoint hashes. */
+const SEED_STICKY = 0x5354;
+
+/** A user's position in [0, 100) for sticky splits: a pure function of the header or cookie value. */
+export function stickyPosition(value: string): number {
+  return 100 * unit(mix32(hash32(value), SEED_STICKY));
+}
+
+function shareFor(b: WeightedBackend | undefined, id: string, deps: FilterDeps): BackendShare {
+  return {
+    backendId: b === undefined ? id : b.backendId,
+    invalidReason: b?.invalidReason ?? 'backendRef could not be resolved',
+    filters: b === undefined ? EMPTY_CHAIN : compileFilters(b.filters, deps),
+  };
+}
+
+function compileSticky(spec: StickySplit, backends: readonly WeightedBackend[], deps: FilterDeps): StickyChoice {
+  const find = (id: string) => backends.find((b) => b.backendId === id);
+  return {
+    hashOn: spec.hashOn,
+    percent: spec.percent,
+    stable: shareFor(find(spec.stableBackendId), spec.stableBackendId, deps),
+    candidate: shareFor(find(spec.candidateBackendId), spec.candidateBackendId, deps),
+  };
 }
 
 export function compileRule(spec: RuleSpec, deps: FilterDeps, backends: Readonly<Record<string, BackendSpec>> = {}): CompiledRule {
@@ -71,12 +112,18 @@ export function compileRule(spec: RuleSpec, deps: FilterDeps, backends: Readonly
     backendRequestMs: spec.timeouts?.backendRequestMs ?? 0,
     retry: ruleRetryPolicy(spec.retry),
     affinity: shares.length > 1 ? affinity : null,
+    sticky: spec.sticky === undefined || spec.sticky === null ? null : compileSticky(spec.sticky, spec.backends, deps),
   };
 }
 
 /** Weighted choice; undefined when the rule has no backend with weight > 0. */
 // HOT PATH
 export function chooseShare(rule: CompiledRule, random: Random, x: HashRequest): BackendShare | undefined {
+  const sticky = rule.sticky;
+  if (sticky !== null) {
+    const v = keyValue(sticky.hashOn, x);
+    return v !== null && stickyPosition(v) < sticky.percent ? sticky.candidate : sticky.stable;
+  }
   const n = rule.shares.length;
   if (n === 0) return undefined;
   if (n === 1) return rule.shares[0];

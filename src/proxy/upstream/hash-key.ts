@@ -72,6 +72,19 @@ export class HashKey {
   }
 }
 
+/**
+ * The request's value for `on`, or null when it has none. Never invents a cookie (sticky splits send
+ * a request without the cookie to the stable copy instead). Header names must be lower-case.
+ */
+export function keyValue(on: HashOn, x: HashRequest): string | null {
+  switch (on.type) {
+    case 'Header': return headerValue(x.headers, on.name.toLowerCase());
+    case 'SourceIP': return x.clientAddress === '' ? null : x.clientAddress;
+    case 'QueryParameter': return queryValue(x.query, on.name);
+    case 'Cookie': return cookieValue(x.headers, on.name);
+  }
+}
+
 function headerValue(headers: string[], name: string): string | null {
   for (let i = 0; i < headers.length; i += 2) if (headers[i] === name) return headers[i + 1];
   return null;
