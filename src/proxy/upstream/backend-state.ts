@@ -20,7 +20,7 @@ import { mix32, SEED_LEVEL, unit } from './lb/hash.ts';
 import { HashKey, type HashRequest } from './hash-key.ts';
 import { Host, endpointWeight } from './host.ts';
 import { HealthChecker } from './health-check.ts';
-import { OutlierDetector, release } from './outlier.ts';
+import { OutlierDetector, publishUneject, release } from './outlier.ts';
 import { Breaker } from './breaker.ts';
 import { backendRetryPolicy, type RetryPolicy } from './retry-policy.ts';
 import { priorityLoad } from './priority.ts';
@@ -153,7 +153,7 @@ export class BackendState {
       if (this.outlier !== null) {
         this.outlier = null;
         const now = this.#clock.now();
-        for (const h of this.#hosts.values()) if (h.ejectedUntil !== 0) { release(h, now); h.updateHealthy(); }
+        for (const h of this.#hosts.values()) if (h.ejectedUntil !== 0) { release(h, now); h.updateHealthy(); publishUneject(this, h); }
       }
       return;
     }
@@ -172,7 +172,7 @@ export class BackendState {
       return;
     }
     if (this.#health === null) {
-      this.#health = new HealthChecker(hc, this.spec.protocol, this.#clock, this.#random, () => this.refresh());
+      this.#health = new HealthChecker(hc, this.spec.protocol, this.#clock, this.#random, () => this.refresh(), this.id);
       for (const h of this.#hosts.values()) this.#health.add(h);
     } else {
       this.#health.update(hc, this.spec.protocol);

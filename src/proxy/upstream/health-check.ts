@@ -5,9 +5,10 @@
  * finished, each limited to `timeoutMs`. `healthyThreshold` consecutive passes make an unhealthy
  * endpoint healthy (one pass suffices for an endpoint never checked yet, as in Envoy);
  * `unhealthyThreshold` consecutive failures make a healthy one unhealthy. Endpoints that disappear
- * stop being checked; a probe already running is ignored when it ends.
+ * stop being checked; a probe already running is ignored when it ends. Each flip of an endpoint's
+ * check state is published as a `health_failed` or `health_passed` UpstreamEvent.
  */
-import type { HealthCheckSpec, UpstreamProtocol } from '../../snapshot/index.ts';
+import { upstreamChannel, type HealthCheckSpec, type UpstreamEvent, type UpstreamProtocol } from '../../snapshot/index.ts';
 import type { Clock, Random, Timer } from '../../lib/index.ts';
 import type { Host } from './host.ts';
 import { probe } from './health-probes.ts';
@@ -26,9 +27,11 @@ export class HealthChecker {
   readonly #clock: Clock;
   readonly #random: Random;
   readonly #onChange: () => void;
+  readonly #backendId: string;
   readonly #loops = new Map<Host, Loop>();
 
-  constructor(spec: HealthCheckSpec, protocol: UpstreamProtocol, clock: Clock, random: Random, onChange: () => void) {
+  constructor(spec: HealthCheckSpec, protocol: UpstreamProtocol, clock: Clock, random: Random, onChange: () => void, backendId: string) {
+    this.#backendId = backendId;
     this.#spec = spec;
     this.#protocol = protocol;
     this.#clock = clock;
@@ -84,6 +87,7 @@ export class HealthChecker {
     const spec = this.#spec;
     const first = !h.hcChecked;
     h.hcChecked = true;
+    const was = h.hcOk;
     if (ok) {
       h.hcFailures = 0;
       h.hcSuccesses++;
@@ -92,6 +96,11 @@ export class HealthChecker {
       h.hcSuccesses = 0;
       h.hcFailures++;
       if (h.hcOk && h.hcFailures >= spec.unhealthyThreshold) h.hcOk = false;
+    }
+    if (h.hcOk !== was && upstreamChannel.hasSubscribers) {
+      upstreamChannel.publish({
+        type: h.hcOk ? 'health_passed' : 'health_failed', backend: this.#backendId, endpoint: h.key, protocol: this.#protocol,
+      } satisfies UpstreamEvent);
     }
     if (h.updateHealthy()) this.#onChange();
   }

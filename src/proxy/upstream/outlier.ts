@@ -10,8 +10,10 @@
  * At most maxEjectionPercent of the backend's ready endpoints are ejected at once, rounded down but
  * at least one (so a two-endpoint backend can always eject its dead endpoint; Envoy's classic check
  * behaves the same for any percentage above 0). maxEjectionPercent 0 never ejects.
+ *
+ * Ejections and returns are published as `ejected` / `uneject` UpstreamEvents.
  */
-import type { OutlierDetectionSpec } from '../../snapshot/index.ts';
+import { upstreamChannel, type OutlierDetectionSpec, type UpstreamEvent } from '../../snapshot/index.ts';
 import type { Clock } from '../../lib/index.ts';
 import type { Host } from './host.ts';
 
@@ -20,6 +22,20 @@ export interface OutlierOwner {
   readonly ready: readonly Host[];
   /** A host's `healthy` changed: recompute levels. */
   refresh(): void;
+  /** Backend id and protocol, for the events. */
+  readonly id?: string;
+  readonly protocol?: string;
+}
+
+function publish(type: UpstreamEvent['type'], owner: OutlierOwner, h: Host): void {
+  if (upstreamChannel.hasSubscribers) {
+    upstreamChannel.publish({ type, backend: owner.id ?? '', endpoint: h.key, protocol: owner.protocol ?? '' } satisfies UpstreamEvent);
+  }
+}
+
+/** An ejection ended other than by its timer (detection turned off). */
+export function publishUneject(owner: OutlierOwner, h: Host): void {
+  publish('uneject', owner, h);
 }
 
 export class OutlierDetector {
@@ -81,12 +97,14 @@ export class OutlierDetector {
     const ms = Math.min(s.maxEjectionMs, s.baseEjectionMs * h.timesEjected);
     h.ejectedUntil = now + ms;
     h.ejectTimer = this.#clock.setTimer(ms, () => { h.ejectTimer = null; this.#return(h); });
+    publish('ejected', this.#owner, h);
     if (h.updateHealthy()) this.#owner.refresh();
   }
 
   #return(h: Host): void {
     if (h.ejectedUntil === 0) return;
     release(h, this.#clock.now());
+    publish('uneject', this.#owner, h);
     if (h.updateHealthy()) this.#owner.refresh();
   }
 }
