@@ -239,6 +239,7 @@ export class Exchange implements FilterContext, MatchInput, DownstreamListener, 
       clientAddress: this.clientAddress,
       error: this.error,
       attempts: this.attempts,
+      endpointLabels: this.endpoint?.labels ?? null,
     } satisfies RequestRecord);
   }
 }

@@ -70,7 +70,10 @@ function attempt(x: Exchange, avoid: Host | null): void {
   if (ep === undefined) return x.localReply(503, 'no healthy upstream', 'no_endpoints');
   const admit = backend.breaker.admit();
   if (admit === ADMIT_RUN) return dispatch(x, ep);
-  if (admit === ADMIT_OVERFLOW) return x.localReply(503, 'upstream overflow', 'overflow');
+  if (admit === ADMIT_OVERFLOW) {
+    publish('overflow', x, ep);
+    return x.localReply(503, 'upstream overflow', 'overflow');
+  }
   const q = new Queued(x, ep);
   x.attempt = q;
   backend.breaker.wait(q);
