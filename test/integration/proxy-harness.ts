@@ -2,7 +2,10 @@
  * Test harness for the data-plane suites: hand-built Snapshots, a recording echo upstream, a small
  * HTTP/1.1 client, a proxy started on port 0, polling with a deadline and throwaway certificates.
  */
-import { DEFAULT_BACKEND_POLICY, requestChannel, type BackendRetrySpec, type RequestRecord } from '../../src/snapshot/index.ts';
+import {
+  DEFAULT_BACKEND_POLICY, mirrorChannel, requestChannel, upstreamChannel,
+  type BackendRetrySpec, type MirrorSample, type RequestRecord, type UpstreamEvent,
+} from '../../src/snapshot/index.ts';
 import http, { type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { execFileSync } from 'node:child_process';
@@ -13,7 +16,8 @@ import type { TestContext } from 'node:test';
 import { createProxy, type Proxy, type ProxyOptions } from '../../src/proxy/index.ts';
 import type { Clock, Timer } from '../../src/lib/index.ts';
 import type {
-  BackendPolicy, BackendSpec, Endpoint, FilterSpec, PathMatch, RetrySpec, RouteEntry, RuleSpec, Snapshot, Timeouts, TlsSpec, ValueMatch,
+  BackendPolicy, BackendSpec, Endpoint, FilterSpec, PathMatch, RequestMirrorFilter, RetrySpec, RouteEntry, RuleSpec, Snapshot, StickySplit,
+  Timeouts, TlsSpec, ValueMatch,
 } from '../../src/snapshot/index.ts';
 
 export interface RouteDef {
@@ -25,6 +29,7 @@ export interface RouteDef {
   backends?: { id: string | null; weight?: number; filters?: FilterSpec[]; invalidReason?: string }[];
   timeouts?: Timeouts;
   retry?: RetrySpec;
+  sticky?: StickySplit;
   /** Virtual host name; default `*`. */
   vhost?: string;
 }
@@ -52,7 +57,7 @@ export function buildSnapshot(def: SnapshotDef): Snapshot {
       id: ruleId, routeId: `HTTPRoute/default/r${i}`, kind: 'HTTPRoute', ruleIndex: 0,
       filters: r.filters ?? [],
       backends: (r.backends ?? [{ id: 'b' }]).map((b) => ({ backendId: b.id, weight: b.weight ?? 1, filters: b.filters ?? [], invalidReason: b.invalidReason })),
-      timeouts: r.timeouts, retry: r.retry,
+      timeouts: r.timeouts, retry: r.retry, sticky: r.sticky,
     };
     const host = r.vhost ?? '*';
     const list = vhosts.get(host) ?? [];
@@ -332,4 +337,30 @@ export function recordRequests(t: TestContext): RequestRecord[] {
   requestChannel.subscribe(fn);
   t.after(() => { requestChannel.unsubscribe(fn); });
   return records;
+}
+
+/** Collects every UpstreamEvent published while the test runs. */
+export function recordUpstreamEvents(t: TestContext): UpstreamEvent[] {
+  const events: UpstreamEvent[] = [];
+  const fn = (e: unknown) => { events.push(e as UpstreamEvent); };
+  upstreamChannel.subscribe(fn);
+  t.after(() => { upstreamChannel.unsubscribe(fn); });
+  return events;
+}
+
+/** Collects every MirrorSample published while the test runs. */
+export function recordMirrorSamples(t: TestContext): MirrorSample[] {
+  const samples: MirrorSample[] = [];
+  const fn = (s: unknown) => { samples.push(s as MirrorSample); };
+  mirrorChannel.subscribe(fn);
+  t.after(() => { mirrorChannel.unsubscribe(fn); });
+  return samples;
+}
+
+/** A RequestMirror filter to backend `m` for every request (override any field). */
+export function mirrorFilter(over: Partial<RequestMirrorFilter> = {}): RequestMirrorFilter {
+  return {
+    type: 'RequestMirror', backendId: 'm', numerator: 1, denominator: 1, maxBodyBytes: 1 << 20, allowUnsafeMethods: false,
+    host: null, compare: null, ...over,
+  };
 }

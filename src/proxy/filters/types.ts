@@ -4,9 +4,18 @@
  * answered the request itself (a redirect), which stops the chain.
  */
 import type { Random } from '../../lib/index.ts';
+import type { MirrorCompare } from '../../snapshot/index.ts';
 
+/** A mirror chosen for a request; upstream/mirror.ts applies the method, size and concurrency rules. */
 export interface MirrorTarget {
   readonly backendId: string;
+  /** Larger request bodies are not mirrored (`mirror_skipped`). */
+  readonly maxBodyBytes: number;
+  /** Mirror methods other than GET, HEAD and OPTIONS. */
+  readonly allowUnsafeMethods: boolean;
+  /** Host/:authority for the copy, or null for the request's own. */
+  readonly host: string | null;
+  readonly compare: MirrorCompare | null;
 }
 
 /** What filters may read and change on a request. Names in `headers` are lower-case. */

@@ -15,6 +15,7 @@ import type { BackendState } from '../upstream/registry.ts';
 import type { Host } from '../upstream/host.ts';
 import type { HashRequest } from '../upstream/hash-key.ts';
 import type { RetryPolicy } from '../upstream/retry-policy.ts';
+import type { ResponseCapture } from '../upstream/compare.ts';
 import { NO_HASH } from '../upstream/balancer.ts';
 import type { Timer } from '../../lib/index.ts';
 import type { Downstream, DownstreamListener } from './downstream.ts';
@@ -75,6 +76,8 @@ export class Exchange implements FilterContext, MatchInput, DownstreamListener, 
   longLived = false;
   requestTimer: Timer | null = null;
   attempt: AttemptState | null = null;
+  /** The primary's response as captured for a compared mirror; null unless one was sent. */
+  capture: ResponseCapture | null = null;
   /** Body sent upstream: null (none), a replayable Buffer, or a one-shot pipe. */
   body: Buffer | BodyPipe | null = null;
   /** What happens once a route and backend are chosen: forwarding, or a WebSocket tunnel. */
@@ -214,6 +217,7 @@ export class Exchange implements FilterContext, MatchInput, DownstreamListener, 
     this.finished = true;
     if (this.requestTimer !== null) { this.requestTimer.cancel(); this.requestTimer = null; }
     if (this.retryHeld) { this.retryHeld = false; this.backend!.breaker.retries--; }
+    if (this.capture !== null) this.capture.end(this.error);
     if (!requestChannel.hasSubscribers) return;
     if (this.body instanceof BodyPipe) this.bytesIn = this.body.bytes;
     const l = this.listener;

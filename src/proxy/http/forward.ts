@@ -59,8 +59,13 @@ export function startForwarding(x: Exchange): void {
 }
 
 function go(x: Exchange): void {
-  if (x.mirrors !== null) x.sc.core.mirror.send(x);
+  if (x.mirrors === null) return attempt(x, null);
+  // Copies are set up first so a streamed body is teed from its first byte; noise calls to the
+  // primary backend go once the primary has its endpoint, so they can go to another one.
+  const pending = x.sc.core.mirror.send(x);
+  if (x.body instanceof BodyPipe) x.body.forgetPrefix();
   attempt(x, null);
+  if (pending !== null) for (const p of pending) p.dispatch(x.endpoint);
 }
 
 // HOT PATH
@@ -223,6 +228,7 @@ class Attempt implements Dispatcher.DispatchHandler, AttemptState {
     this.#clearTimer();
     x.upstreamMs = x.sc.core.clock.now() - this.started;
     x.status = status;
+    if (x.capture !== null) x.capture.start(status, headers);
     const out = responseHeaders(headers, x);
     if (headers['grpc-status'] !== undefined) {
       // Possibly a trailers-only response: hold the headers until we know whether a body follows.
@@ -239,6 +245,7 @@ class Attempt implements Dispatcher.DispatchHandler, AttemptState {
     const x = this.x;
     if (this.deferred !== null) { x.down.respond(x.status, this.deferred, false, true); this.deferred = null; }
     x.bytesOut += chunk.length;
+    if (x.capture !== null) x.capture.data(chunk);
     if (!x.down.write(chunk)) controller.pause();
   }
 
