@@ -96,6 +96,8 @@ const analysis = z
         percentile: z.literal([50, 90, 95, 99]).optional(),
         maxRatio: z.number().min(1).max(1000).optional(),
         maxMs: z.number().positive().max(3_600_000).optional(),
+        /** maxRatio never judges differences smaller than this many ms (timer jitter on fast services). Default 5. */
+        toleranceMs: z.number().min(0).max(60_000).optional(),
       })
       .superRefine((l, ctx) => {
         if (l.maxRatio === undefined && l.maxMs === undefined) {

@@ -7,6 +7,9 @@
 import type { WindowStats } from '../observe/window.ts';
 import type { AnalysisMode } from './spec.ts';
 
+/** Latency differences below this never fail `maxRatio` (see the latency check). */
+export const DEFAULT_LATENCY_TOLERANCE_MS = 5;
+
 export type Verdict = 'pass' | 'fail' | 'inconclusive';
 
 export interface Check {
@@ -44,7 +47,7 @@ export interface AnalysisInput {
 export interface AnalysisSettings {
   readonly minSamples?: number;
   readonly successRate?: { readonly min: number };
-  readonly latency?: { readonly percentile?: 50 | 90 | 95 | 99; readonly maxRatio?: number; readonly maxMs?: number };
+  readonly latency?: { readonly percentile?: 50 | 90 | 95 | 99; readonly maxRatio?: number; readonly maxMs?: number; readonly toleranceMs?: number };
   readonly diff?: { readonly maxRate: number };
 }
 
@@ -113,7 +116,10 @@ export function analyze(settings: AnalysisSettings | undefined, input: AnalysisI
     const key = `p${p}` as 'p50' | 'p90' | 'p95' | 'p99';
     const value = candidate.count === 0 ? null : candidate[key];
     const limits: number[] = [];
-    if (maxRatio !== undefined && stable.count > 0 && !stableIdle) limits.push(stable[key] * maxRatio);
+    // A ratio on a fast service would judge timer jitter (4 ms vs 8 ms): differences under the
+    // tolerance never fail the ratio.
+    const tolerance = settings.latency.toleranceMs ?? DEFAULT_LATENCY_TOLERANCE_MS;
+    if (maxRatio !== undefined && stable.count > 0 && !stableIdle) limits.push(Math.max(stable[key] * maxRatio, stable[key] + tolerance));
     if (maxMs !== undefined) limits.push(maxMs);
     const threshold = limits.length === 0 ? null : Math.min(...limits);
     const ok = value !== null && threshold !== null && value <= threshold;

@@ -12,7 +12,7 @@ export interface ResolvedAnalysis {
   readonly windowMs: number;
   readonly minSamples: number;
   readonly successRate?: { readonly min: number };
-  readonly latency?: { readonly percentile: 50 | 90 | 95 | 99; readonly maxRatio?: number; readonly maxMs?: number };
+  readonly latency?: { readonly percentile: 50 | 90 | 95 | 99; readonly maxRatio?: number; readonly maxMs?: number; readonly toleranceMs?: number };
   readonly diff?: { readonly maxRate: number };
   readonly failureLimit: number;
 }
