@@ -15,6 +15,30 @@ export interface ConfigView extends Omit<Snapshot, 'sockets'> {
   readonly endpoints: Readonly<Record<string, readonly Endpoint[]>>;
   /** Every socket actually bound, as the proxy reports it. */
   readonly listening: readonly BoundSocketInfo[];
+  /** Per rule: the route's declared weights, the weights in force, and who set them. */
+  readonly splits: Readonly<Record<string, SplitView>>;
+}
+
+export interface SplitView {
+  readonly backends: readonly (string | null)[];
+  readonly declared: readonly number[];
+  readonly effective: readonly number[];
+  /** `route`, or `Rollout <namespace>/<name>` when a Rollout's weights win. */
+  readonly setBy: string;
+}
+
+function splits(snapshot: Snapshot): Record<string, SplitView> {
+  const out: Record<string, SplitView> = {};
+  for (const [id, rule] of Object.entries(snapshot.rules)) {
+    const effective = rule.backends.map((b) => b.weight);
+    out[id] = {
+      backends: rule.backends.map((b) => b.backendId),
+      declared: rule.rollout?.declared ?? effective,
+      effective,
+      setBy: rule.rollout ? `Rollout ${rule.rollout.name}` : 'route',
+    };
+  }
+  return out;
 }
 
 export interface StatusView {
@@ -32,6 +56,7 @@ export function configView(snapshot: Snapshot, endpoints: EndpointSets, bound: r
     sockets: snapshot.sockets.map((s) => ({ ...s, bound: byKey.get(s.key) ?? null })),
     endpoints: Object.fromEntries(endpoints),
     listening: bound,
+    splits: splits(snapshot),
   };
 }
 

@@ -217,6 +217,13 @@ test('a restarted Ferry resumes the rollout at the same step', async (t) => {
   assert.equal(st.phase, 'Paused', 'still paused after the restart');
   assert.equal(st.step, 1, 'at the same step');
   assert.deepEqual(st.override.weights, { stable: 80, candidate: 20 }, 'never jumping to 100% of either copy');
+  await eventually(async () => {
+    const config = await adminJson(admin, '/config') as { splits: Record<string, { declared: number[]; effective: number[]; setBy: string }> };
+    const split = config.splits['HTTPRoute/default/productcatalog/rule/0'];
+    assert.deepEqual(split, {
+      ...split, declared: [1, 0], effective: [80, 20], setBy: 'Rollout default/productcatalog',
+    }, '/config shows the declared and the effective weights, and who set them');
+  });
   const again = new Pacer(`http://127.0.0.1:${ready.sockets[0].port}`, 100);
   t.after(() => again.stop());
   const res = await fetch(`${admin}/rollouts/default/productcatalog/promote`, { method: 'POST' });
