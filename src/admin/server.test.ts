@@ -100,7 +100,7 @@ test('/status shows the last reload, resources and errors', async (t) => {
   state.last = { at: '2025-01-01T00:00:00.000Z', outcome: 'rejected', hash: 'abc123', errors: 1 };
   const res = await fetch(`${base}/status?verbose=1`);
   assert.equal(res.status, 200);
-  assert.deepEqual(await res.json(), { lastReload: state.last, resources: report.resources, errors: report.errors, sources: [] });
+  assert.deepEqual(await res.json(), { lastReload: state.last, resources: report.resources, errors: report.errors, sources: [], rollouts: [] });
 });
 
 test('unknown paths are 404 and other methods 405, both as JSON', async (t) => {

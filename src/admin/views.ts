@@ -47,6 +47,8 @@ export interface StatusView {
   readonly errors: CompileReport['errors'];
   /** Discovery sources (Consul, DNS, Kubernetes, static) and how each is doing. */
   readonly sources: readonly SourceStatus[];
+  /** Every Rollout: phase, step, the traffic it sets, the last analysis and its transitions. */
+  readonly rollouts: readonly unknown[];
 }
 
 export function configView(snapshot: Snapshot, endpoints: EndpointSets, bound: readonly BoundSocketInfo[]): ConfigView {
@@ -62,7 +64,7 @@ export function configView(snapshot: Snapshot, endpoints: EndpointSets, bound: r
 
 export function statusView(state: AdminState): StatusView {
   const report = state.report();
-  return { lastReload: state.lastReload(), resources: report?.resources ?? [], errors: report?.errors ?? [], sources: state.sources?.() ?? [] };
+  return { lastReload: state.lastReload(), resources: report?.resources ?? [], errors: report?.errors ?? [], sources: state.sources?.() ?? [], rollouts: state.rollouts?.list() ?? [] };
 }
 
 /** JSON with every `keyPem` replaced by `<redacted>`, wherever it sits. */
