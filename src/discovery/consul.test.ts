@@ -8,7 +8,7 @@ import type { FakeConsul, FakeConsulInstance } from '../../test/support/fake-con
 import { createConsulProvider } from './consul.ts';
 import { createDiscoveryManager } from './index.ts';
 import type { DiscoveryManager } from './index.ts';
-import { ManualClock } from './manual-clock.ts';
+import { ManualClock } from '../../test/support/manual-clock.ts';
 import { providerContract } from './provider.contract.ts';
 
 providerContract({

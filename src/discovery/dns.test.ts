@@ -8,7 +8,7 @@ import { eventually } from '../../test/support/eventually.ts';
 import { createDnsProvider } from './dns.ts';
 import { createDiscoveryManager } from './index.ts';
 import type { DiscoveryManager } from './index.ts';
-import { ManualClock } from './manual-clock.ts';
+import { ManualClock } from '../../test/support/manual-clock.ts';
 import { providerContract } from './provider.contract.ts';
 
 const skip = !findDnsmasq() && !process.env.CI ? 'dnsmasq not installed (apt-get install dnsmasq-base)' : false;

@@ -8,7 +8,7 @@ import type { FakeKubeApi, KubeObject } from '../../test/support/fake-kube-api.t
 import { createDiscoveryManager, resolveBackendEndpoints } from './index.ts';
 import type { DiscoveryManager } from './index.ts';
 import { createKubernetesProvider, loadKubeConfig, toEndpoints } from './kubernetes.ts';
-import { ManualClock } from './manual-clock.ts';
+import { ManualClock } from '../../test/support/manual-clock.ts';
 import { providerContract } from './provider.contract.ts';
 
 type KubeSource = Extract<DiscoverySource, { type: 'kubernetes' }>;

@@ -5,7 +5,7 @@ import type { DiscoveryPlan, DiscoverySource, Endpoint } from '../snapshot/index
 import { eventually } from '../../test/support/eventually.ts';
 import { startFakeConsul } from '../../test/support/fake-consul.ts';
 import { createDiscoveryManager } from './index.ts';
-import { ManualClock } from './manual-clock.ts';
+import { ManualClock } from '../../test/support/manual-clock.ts';
 
 const ep = (address: string): Endpoint => ({ address, port: 80, ready: true, labels: {} });
 const statik = (key: string, ...addresses: string[]): DiscoverySource => ({ type: 'static', key, endpoints: addresses.map(ep) });

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Endpoint } from '../snapshot/index.ts';
 import { eventually } from '../../test/support/eventually.ts';
-import { ManualClock } from './manual-clock.ts';
+import { ManualClock } from '../../test/support/manual-clock.ts';
 import type { Provider, ProviderContext } from './provider.ts';
 import { silentLog } from './provider.ts';
 

@@ -6,7 +6,7 @@ import type { AnalysisInput } from './analysis.ts';
 import { createRolloutController } from './controller.ts';
 import { CANDIDATE_ONLY, STABLE_ONLY } from './spec.ts';
 import type { RolloutEvent } from './state-store.ts';
-import { TestClock } from './test-clock.ts';
+import { ManualClock } from '../../test/support/manual-clock.ts';
 import type { MeasureRequest, RolloutTargets } from './types.ts';
 
 const KEY = 'default/productcatalog';
@@ -31,7 +31,7 @@ function rawSpec(steps: unknown[], analysis: Record<string, unknown> = {}) {
 }
 
 function setup(steps: unknown[], analysis: Record<string, unknown> = {}, opts: { targets?: RolloutTargets | null; historyLimit?: number } = {}) {
-  const clock = new TestClock();
+  const clock = new ManualClock();
   const events: RolloutEvent[] = [];
   const calls: { req: MeasureRequest; windowMs: number }[] = [];
   let input: AnalysisInput | undefined = HEALTHY;
@@ -308,7 +308,7 @@ describe('rollout controller', () => {
   });
 
   it('keeps a bounded history and survives a throwing observer', () => {
-    const clock = new TestClock();
+    const clock = new ManualClock();
     const c = createRolloutController({ clock, measure: () => HEALTHY, historyLimit: 3, onEvent: () => { throw new Error('observer broke'); } });
     c.upsert({ namespace: 'default', name: 'productcatalog', spec: rawSpec([{ weight: 10 }, { weight: 20 }, { weight: 30 }, { weight: 40 }, { weight: 100 }]) });
     for (let i = 0; i < 6; i++) c.promote(KEY);
@@ -321,7 +321,7 @@ describe('rollout controller', () => {
   });
 
   it('ticks on its own with start(), on the injected clock', () => {
-    const clock = new TestClock();
+    const clock = new ManualClock();
     const c = createRolloutController({ clock, measure: () => HEALTHY });
     c.upsert({ namespace: 'default', name: 'productcatalog', spec: rawSpec([{ weight: 20 }, { weight: 100 }]) });
     const stop = c.start(100);

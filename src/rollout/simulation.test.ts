@@ -14,7 +14,7 @@ import { rolloutSpec } from '../resources/rollout.ts';
 import { requestChannel, type RequestRecord } from '../snapshot/index.ts';
 import { createRolloutController } from './controller.ts';
 import { recordDiffVerdict, windowMeasure } from './measure.ts';
-import { TestClock } from './test-clock.ts';
+import { ManualClock } from '../../test/support/manual-clock.ts';
 import type { RolloutTargets } from './types.ts';
 
 const KEY = 'default/productcatalog';
@@ -51,7 +51,7 @@ function json(body: unknown): ComparedResponse {
 interface Outcome { rolledBackAfterMs: number | null; completedAfterMs: number | null; phase: string; reason: string }
 
 function simulate(opts: { seed: number; steps: unknown[]; analysis: Record<string, unknown>; stable: Copy; candidate: Copy; seconds: number }): Outcome {
-  const clock = new TestClock();
+  const clock = new ManualClock();
   const rng = seededRandom(opts.seed);
   const windows = createRequestWindows({ bucketMs: 100, maxWindowMs: 10_000 });
   const diffs = createDiffAggregator({ now: () => clock.now() });

@@ -9,7 +9,7 @@ import type { AnalysisInput } from './analysis.ts';
 import { createRolloutController } from './controller.ts';
 import { specHash } from './spec.ts';
 import { createFileStateStore, createMemoryStateStore, invalidEntry, type PersistedRollout } from './state-store.ts';
-import { TestClock } from './test-clock.ts';
+import { ManualClock } from '../../test/support/manual-clock.ts';
 import type { MeasureRequest } from './types.ts';
 
 const KEY = 'default/productcatalog';
@@ -41,7 +41,7 @@ function spec(steps: unknown[] = STEPS) {
   });
 }
 
-function start(path: string, clock: TestClock, warnings: string[] = [], calls: { req: MeasureRequest; windowMs: number }[] = []) {
+function start(path: string, clock: ManualClock, warnings: string[] = [], calls: { req: MeasureRequest; windowMs: number }[] = []) {
   const c = createRolloutController({
     clock,
     measure: (req, windowMs) => {
@@ -54,7 +54,7 @@ function start(path: string, clock: TestClock, warnings: string[] = [], calls: {
   return c;
 }
 
-function run(c: ReturnType<typeof start>, clock: TestClock, ms: number): void {
+function run(c: ReturnType<typeof start>, clock: ManualClock, ms: number): void {
   for (let t = 0; t < ms; t += 100) {
     clock.advance(100);
     c.tick();
@@ -120,7 +120,7 @@ describe('rollout state store', () => {
 
   it('a restarted controller resumes mid-step: elapsed time from the saved start, analysis window fresh', () => {
     const path = tempFile();
-    const clock = new TestClock();
+    const clock = new ManualClock();
     const first = start(path, clock);
     first.tick();
     run(first, clock, 30_000);
@@ -151,7 +151,7 @@ describe('rollout state store', () => {
 
   it('restores paused, rolled back and completed rollouts as they were', () => {
     const path = tempFile();
-    const clock = new TestClock();
+    const clock = new ManualClock();
     const first = start(path, clock);
     first.tick();
     run(first, clock, 60_000);
@@ -171,7 +171,7 @@ describe('rollout state store', () => {
 
   it('starts from step 0 when the spec changed since the state was saved', () => {
     const path = tempFile();
-    const clock = new TestClock();
+    const clock = new ManualClock();
     const first = start(path, clock);
     first.tick();
     run(first, clock, 31_000);
@@ -193,7 +193,7 @@ describe('rollout state store', () => {
 
   it('with a corrupt file, every rollout starts fresh', () => {
     const path = tempFile();
-    const clock = new TestClock();
+    const clock = new ManualClock();
     const first = start(path, clock);
     first.tick();
     run(first, clock, 31_000);
@@ -211,7 +211,7 @@ describe('rollout state store', () => {
     const store = createMemoryStateStore(new Map([['other/thing', {
       specHash: 'x', phase: 'Progressing', step: 0, stepStartedAt: 1, pausedAt: null, pauseReason: null, failures: 0, history: [],
     } satisfies PersistedRollout]]));
-    const clock = new TestClock();
+    const clock = new ManualClock();
     const c = createRolloutController({ clock, measure: () => HEALTHY, store });
     c.upsert({ namespace: 'default', name: 'productcatalog', spec: spec() });
     c.tick();
@@ -224,7 +224,7 @@ describe('rollout state store', () => {
 
   it('saves on changes only, and warns when saving fails', () => {
     const store = createMemoryStateStore();
-    const clock = new TestClock();
+    const clock = new ManualClock();
     const c = createRolloutController({ clock, measure: () => ({ candidate: stats(1), stable: stats(1) }), store });
     c.upsert({ namespace: 'default', name: 'productcatalog', spec: spec() });
     c.tick();

@@ -1,9 +1,9 @@
 /**
- * A Clock for tests that only moves when told to: timers fire from advance(), in due order. Lets
- * discovery tests drive backoff and re-resolution schedules without sleeping, and check that a
- * stopped provider left no timer behind.
+ * A Clock for tests and simulations that only moves when told to: timers fire from advance(), in
+ * due order. Lets tests drive backoff, re-resolution, analysis and rollout schedules without
+ * sleeping, and check that a stopped component left no timer behind.
  */
-import type { Clock, Timer } from '../lib/index.ts';
+import type { Clock, Timer } from '../../src/lib/index.ts';
 
 interface Pending {
   readonly at: number;
@@ -55,6 +55,10 @@ export class ManualClock implements Clock {
 
   /** Timers set and not yet fired or cancelled. */
   get pending(): number {
+    return this.#timers.size;
+  }
+
+  pendingTimers(): number {
     return this.#timers.size;
   }
 }
