@@ -20,6 +20,8 @@ export interface TargetContext {
   routes?: number;
   /** Ferry: Node binary to run it with (default: this one). */
   node?: string;
+  /** Ferry: extra Node options (e.g. `--cpu-prof`), placed before the script. */
+  nodeArgs?: string[];
 }
 
 export interface Running {
@@ -43,6 +45,7 @@ async function startFerry(name: string, ctx: TargetContext): Promise<Running> {
   const accessLog = full ? join(ctx.dir, 'ferry-access.log') : 'off';
   const listenerPort = tls ? 443 : 80;
   const args = [
+    ...(ctx.nodeArgs ?? []),
     'src/cli/main.ts', 'run', '--config', configDir,
     '--bind', `default/bench/${listenerPort}=127.0.0.1:${port}`,
     ...(tls ? ['--bind', `default/bench/80=127.0.0.1:${await freePort()}`] : []),

@@ -1,0 +1,103 @@
+/**
+ * Profiles Ferry under load: starts the nginx upstream (CPU 1), Ferry (`ferry` or `ferry-full`) pinned
+ * to CPU 0 under `node --cpu-prof`, loads it with `wrk -t1 -c64` on CPU 1, prints the CPU µs/req of the
+ * run and the top functions by self time (and by file) from the .cpuprofile.
+ *
+ *   node bench/profile.ts [--target ferry|ferry-full] [--seconds 10] [--top 40] [--no-prof] [--keep DIR]
+ *
+ * `--no-prof` skips the profiler (a quick CPU µs/req reading); `--keep DIR` copies the .cpuprofile there
+ * (it opens in Chrome DevTools). A profiled process is slower: compare µs/req only between runs of the same kind.
+ */
+import { mkdtempSync, readdirSync, readFileSync, rmSync, cpSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { parseArgs } from 'node:util';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startUpstream, makeCert } from './lib/servers.ts';
+import { startTarget, REPO } from './lib/targets.ts';
+import { wrk } from './lib/load.ts';
+import { cpuUs, freePort, stopAll } from './lib/proc.ts';
+
+const { values } = parseArgs({
+  options: {
+    target: { type: 'string', default: 'ferry' },
+    seconds: { type: 'string', default: '10' },
+    warmup: { type: 'string', default: '3' },
+    top: { type: 'string', default: '40' },
+    'no-prof': { type: 'boolean', default: false },
+    keep: { type: 'string' },
+  },
+});
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  children?: number[];
+}
+interface Profile { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] }
+
+function shortUrl(url: string): string {
+  if (url.startsWith('file://')) return relative(REPO, url.slice(7));
+  return url === '' ? '(native)' : url;
+}
+
+/** Self time per function and per file, in µs, from the samples. */
+function selfTimes(p: Profile): { fns: Map<string, number>; files: Map<string, number>; total: number } {
+  const byId = new Map(p.nodes.map((n) => [n.id, n]));
+  const fns = new Map<string, number>();
+  const files = new Map<string, number>();
+  let total = 0;
+  for (let i = 0; i < p.samples.length; i++) {
+    const n = byId.get(p.samples[i]!)!;
+    const dt = p.timeDeltas[i] ?? 0;
+    const f = n.callFrame;
+    if (f.functionName === '(idle)' || f.functionName === '(program)' && false) continue;
+    total += dt;
+    const url = shortUrl(f.url);
+    const key = `${f.functionName || '(anonymous)'}  ${url}${f.url ? `:${f.lineNumber + 1}` : ''}`;
+    fns.set(key, (fns.get(key) ?? 0) + dt);
+    const file = url.replace(/^node:internal\//, 'node:').replace(/^node_modules\/([^/]+)\/.*/, 'node_modules/$1');
+    files.set(file, (files.get(file) ?? 0) + dt);
+  }
+  return { fns, files, total };
+}
+
+function printTop(title: string, m: Map<string, number>, total: number, n: number): void {
+  console.log(`\n${title}`);
+  for (const [k, v] of [...m].sort((a, b) => b[1] - a[1]).slice(0, n)) {
+    console.log(`${((100 * v) / total).toFixed(1).padStart(5)} %  ${k}`);
+  }
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'ferry-profile-'));
+const profDir = join(dir, 'prof');
+const prof = !values['no-prof'];
+try {
+  const upstreamPort = await freePort();
+  await startUpstream(dir, upstreamPort);
+  const tls = await makeCert(dir);
+  const running = await startTarget(values.target!, {
+    dir, upstreamPort, front: 'http', tls, probePath: '/',
+    nodeArgs: prof ? ['--cpu-prof', '--cpu-prof-dir', profDir] : [],
+  });
+  const url = `http://127.0.0.1:${running.port}/`;
+  await wrk({ url, connections: 64, seconds: Number(values.warmup), workDir: dir });
+  const cpu0 = cpuUs(running.pid!);
+  const r = await wrk({ url, connections: 64, seconds: Number(values.seconds), workDir: dir });
+  const cpu = cpuUs(running.pid!) - cpu0;
+  console.log(`${values.target}${prof ? ' (profiled)' : ''}: ${Math.round(r.rps)} req/s, ${(cpu / r.requests).toFixed(1)} CPU µs/req, p50 ${r.p50} ms, p99 ${r.p99} ms, errors ${r.errors}, non-2xx ${r.non2xx}`);
+  await running.stop();
+  if (prof) {
+    await sleep(200);
+    const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
+    if (!file) throw new Error('no .cpuprofile written (did Ferry exit cleanly?)');
+    if (values.keep) { mkdirSync(values.keep, { recursive: true }); cpSync(join(profDir, file), join(values.keep, file)); }
+    const { fns, files, total } = selfTimes(JSON.parse(readFileSync(join(profDir, file), 'utf8')) as Profile);
+    const top = Number(values.top);
+    printTop('self time by function (share of non-idle samples, whole run including start-up):', fns, total, top);
+    printTop('self time by file:', files, total, 25);
+  }
+} finally {
+  await stopAll();
+  rmSync(dir, { recursive: true, force: true });
+}
