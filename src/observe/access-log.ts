@@ -1,7 +1,11 @@
 /**
  * The access log: one JSON line per finished request (RequestRecord from the request channel),
- * written by pino through an asynchronous destination (sonic-boom) so a slow disk or pipe never
+ * written through an asynchronous destination (pino's sonic-boom) so a slow disk or pipe never
  * blocks the event loop for long.
+ *
+ * HOT PATH: a line is built by a fixed serializer (the same bytes pino wrote for these fields, in
+ * the same order) and the lines of one event-loop turn are handed to the destination as one write,
+ * so a busy proxy makes one write call per turn instead of one per request.
  */
 import pino from 'pino';
 import { requestChannel, type RequestRecord } from '../snapshot/index.ts';
@@ -72,6 +76,46 @@ export function accessLogEntry(r: RequestRecord): AccessLogEntry {
   };
 }
 
+const q = (v: string): string => JSON.stringify(v);
+const qn = (v: string | null): string => (v === null ? 'null' : JSON.stringify(v));
+const n = (v: number): string => (Number.isFinite(v) ? String(v) : 'null');
+
+let lastTimeMs = -1;
+let lastTime = '';
+/** The ISO timestamp, formatted once per millisecond. */
+function isoNow(): string {
+  const now = Date.now();
+  if (now !== lastTimeMs) { lastTimeMs = now; lastTime = new Date(now).toISOString(); }
+  return lastTime;
+}
+
+/** One access log line: `{"time":...,<AccessLogEntry fields>,"msg":"request"}` and a newline. */
+// HOT PATH
+export function accessLogLine(r: RequestRecord): string {
+  return '{"time":"' + isoNow()
+    + '","requestId":' + q(r.requestId)
+    + ',"client":' + q(r.clientAddress)
+    + ',"method":' + q(r.method)
+    + ',"host":' + q(r.host)
+    + ',"path":' + q(r.path)
+    + ',"protocol":' + q(r.protocol)
+    + ',"status":' + n(r.status)
+    + (r.grpcStatus === undefined ? '' : ',"grpcStatus":' + q(r.grpcStatus))
+    + ',"gateway":' + q(r.gateway)
+    + ',"listener":' + q(r.listener)
+    + ',"route":' + qn(r.route)
+    + ',"rule":' + qn(r.rule)
+    + ',"backend":' + qn(r.backend)
+    + ',"endpoint":' + qn(r.endpoint)
+    + ',"durationMs":' + n(ms(r.durationMs))
+    + ',"upstreamMs":' + (r.upstreamMs === null ? 'null' : n(ms(r.upstreamMs)))
+    + ',"bytesIn":' + n(r.bytesIn)
+    + ',"bytesOut":' + n(r.bytesOut)
+    + ',"attempts":' + n(r.attempts)
+    + (r.error === undefined ? '' : ',"error":' + q(r.error))
+    + ',"msg":"request"}\n';
+}
+
 interface Destination {
   stream: pino.DestinationStream;
   /** Resolves once everything written so far has reached the destination. */
@@ -118,17 +162,21 @@ function openDestination(opts: AccessLogOptions): Destination {
 
 export function createAccessLog(opts: AccessLogOptions): AccessLog {
   const destination = openDestination(opts);
-  const logger = pino(
-    {
-      base: null,
-      // The timestamp rides in the level slot so the line starts with it and carries no level.
-      timestamp: false,
-      formatters: { level: () => ({ time: new Date().toISOString() }) },
-    },
-    destination.stream,
-  );
+  const stream = destination.stream;
+  // Lines of the current event-loop turn, written together by writePending().
+  let pending = '';
+  let scheduled = false;
+  const writePending = (): void => {
+    scheduled = false;
+    if (pending.length === 0) return;
+    const chunk = pending;
+    pending = '';
+    stream.write(chunk);
+  };
+  // HOT PATH
   const onRequest = (message: unknown): void => {
-    logger.info(accessLogEntry(message as RequestRecord), 'request');
+    pending += accessLogLine(message as RequestRecord);
+    if (!scheduled) { scheduled = true; setImmediate(writePending); }
   };
   let subscribed = false;
   return {
@@ -143,6 +191,7 @@ export function createAccessLog(opts: AccessLogOptions): AccessLog {
       };
     },
     flush() {
+      writePending();
       return destination.flush();
     },
   };
