@@ -13,7 +13,7 @@ export interface RunOptions {
   warmupSeconds: number;
   /** Max tries per run when foreign CPU disturbed it. */
   tries: number;
-  /** Foreign CPU allowed per run, as a share of one CPU over the run (perf-anchors: 0.5 s of 10 s). */
+  /** Foreign CPU allowed per run, as a share of one CPU over the run (0.5 s in a 10 s run). */
   foreignLimit: number;
   /** ...but never less than this many CPU seconds (the harness's own polling and tick rounding). */
   foreignFloorS: number;
