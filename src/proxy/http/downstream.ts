@@ -23,6 +23,8 @@ export interface Downstream {
   respond(status: number, headers: string[], endStream: boolean, wantTrailers: boolean): void;
   write(chunk: Buffer): boolean;
   end(trailers: Trailers | null): void;
+  /** Writes the last chunk of the body and ends the response in one go (no trailers). */
+  endWith(chunk: Buffer): void;
   /** Resets the client side after a failure mid-response. */
   abort(): void;
   /** Ask for the connection to close after this response (drain, framing errors). */
@@ -74,6 +76,11 @@ export class H1Downstream implements Downstream {
       for (const k in trailers) { this.#res.addTrailers(trailers as Record<string, string>); break; }
     }
     this.#res.end();
+  }
+
+  // HOT PATH: one corked write of headers and body instead of write() plus end().
+  endWith(chunk: Buffer): void {
+    this.#res.end(chunk);
   }
 
   abort(): void {
@@ -135,6 +142,11 @@ export class H2Downstream implements Downstream {
   end(trailers: Trailers | null): void {
     this.#trailers = trailers;
     if (!this.#stream.destroyed) this.#stream.end();
+  }
+
+  endWith(chunk: Buffer): void {
+    if (!this.#stream.destroyed) this.#stream.write(chunk);
+    this.end(null);
   }
 
   abort(): void {

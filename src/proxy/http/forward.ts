@@ -17,7 +17,7 @@ import { ADMIT_OVERFLOW, ADMIT_RUN, type Waiter } from '../upstream/breaker.ts';
 import { AttemptTimeout, RequestAborted, RetryStatus, classify, type FailureKind } from '../upstream/errors.ts';
 import type { Exchange } from './exchange.ts';
 import { BodyPipe, bufferBody } from './body.ts';
-import { responseHeaders, wantsTrailers } from './response-headers.ts';
+import { flatFromObject, flatFromRaw, flatGet, objectFromFlat, responseHeaders, wantsTrailers } from './response-headers.ts';
 
 type Controller = Dispatcher.DispatchController;
 type Headers = Record<string, string | string[] | undefined>;
@@ -170,6 +170,18 @@ export function abortForwarding(x: Exchange): void {
   if (x.body instanceof BodyPipe) x.body.destroy();
 }
 
+/**
+ * Content-Length of an HTTP/1.1 upstream response relayed to an HTTP/1.1 client, or -1. Such a
+ * response has no trailers, so its last chunk can end the downstream response in one write.
+ */
+function endsWithLastChunk(ep: Host, x: Exchange, headers: string[]): number {
+  if (ep.pool.protocol !== 'http1' || x.down.protocol !== 'HTTP/1.1' || x.method === 'HEAD') return -1;
+  const cl = flatGet(headers, 'content-length');
+  if (typeof cl !== 'string') return -1;
+  const n = Number(cl);
+  return Number.isSafeInteger(n) && n > 0 ? n : -1;
+}
+
 class Attempt implements Dispatcher.DispatchHandler, AttemptState {
   readonly x: Exchange;
   readonly ep: Host;
@@ -179,6 +191,8 @@ class Attempt implements Dispatcher.DispatchHandler, AttemptState {
   reason: Error | null = null;
   readonly started: number;
   deferred: string[] | null = null;
+  /** Body bytes still to come when the whole response can end with its last chunk (see onResponseData); -1 otherwise. */
+  remaining = -1;
   /** This attempt is a retry and holds one of the backend's retry slots. */
   readonly holdsRetry: boolean;
 
@@ -217,8 +231,18 @@ class Attempt implements Dispatcher.DispatchHandler, AttemptState {
     if (this.done) controller.abort(this.reason ?? new RequestAborted('attempt abandoned'));
   }
 
-  // HOT PATH
+  /** HTTP/2 upstreams (and any pool without raw headers). */
   onResponseStart(controller: Controller, status: number, headers: Headers): void {
+    this.#start(controller, status, flatFromObject(headers), headers);
+  }
+
+  // HOT PATH: HTTP/1.1 upstreams; no header object is built unless a mirror comparison captures it.
+  onResponseStartRaw(controller: Controller, status: number, raw: Buffer[]): void {
+    this.#start(controller, status, flatFromRaw(raw), null);
+  }
+
+  // HOT PATH
+  #start(controller: Controller, status: number, headers: string[], object: Headers | null): void {
     if (this.done) return;
     const x = this.x;
     const od = x.backend!.outlier;
@@ -228,15 +252,17 @@ class Attempt implements Dispatcher.DispatchHandler, AttemptState {
     this.#clearTimer();
     x.upstreamMs = x.sc.core.clock.now() - this.started;
     x.status = status;
-    if (x.capture !== null) x.capture.start(status, headers);
+    if (x.capture !== null) x.capture.start(status, object ?? objectFromFlat(headers));
     const out = responseHeaders(headers, x);
-    if (headers['grpc-status'] !== undefined) {
+    const grpcStatus = flatGet(headers, 'grpc-status');
+    if (grpcStatus !== undefined) {
       // Possibly a trailers-only response: hold the headers until we know whether a body follows.
       this.deferred = out;
-      x.grpcStatus = String(headers['grpc-status']);
+      x.grpcStatus = grpcStatus;
       return;
     }
     x.down.respond(status, out, false, wantsTrailers(headers, x));
+    this.remaining = endsWithLastChunk(this.ep, x, headers);
   }
 
   // HOT PATH
@@ -246,7 +272,15 @@ class Attempt implements Dispatcher.DispatchHandler, AttemptState {
     if (this.deferred !== null) { x.down.respond(x.status, this.deferred, false, true); this.deferred = null; }
     x.bytesOut += chunk.length;
     if (x.capture !== null) x.capture.data(chunk);
+    if (this.remaining > 0 && (this.remaining -= chunk.length) === 0) return this.#endWith(chunk);
     if (!x.down.write(chunk)) controller.pause();
+  }
+
+  /** The last body chunk: the response ends here (undici's onResponseEnd follows and is ignored). */
+  #endWith(chunk: Buffer): void {
+    this.#end();
+    this.x.down.endWith(chunk);
+    this.x.finish();
   }
 
   onResponseEnd(_controller: Controller, trailers: Headers): void {

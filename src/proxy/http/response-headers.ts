@@ -1,29 +1,74 @@
 /**
- * Response header hygiene: upstream headers (undici's lower-case object) to the flat list sent
- * downstream, without hop-by-hop headers or the ones Connection names, with X-Request-Id echoed, the
- * affinity cookie set when Ferry chose one, and the rule's then the backendRef's
- * ResponseHeaderModifiers applied.
+ * Response header hygiene: upstream headers (a flat `[name, value, ...]` list with lower-case names,
+ * from undici's raw header buffers or from an HTTP/2 header object) to the list sent downstream,
+ * without hop-by-hop headers or the ones Connection names, with X-Request-Id echoed, the affinity
+ * cookie set when Ferry chose one, and the rule's then the backendRef's ResponseHeaderModifiers applied.
  */
+import { util } from 'undici';
 import type { Exchange } from './exchange.ts';
 
-type Headers = Record<string, string | string[] | undefined>;
+export type Headers = Record<string, string | string[] | undefined>;
 
+/** Raw HTTP/1.1 header buffers to a flat list: names lower-cased, values as latin1 (as undici reads them). */
 // HOT PATH
-export function responseHeaders(headers: Headers, x: Exchange): string[] {
+export function flatFromRaw(raw: Buffer[]): string[] {
+  const out = new Array<string>(raw.length);
+  for (let i = 0; i < raw.length; i += 2) {
+    out[i] = util.headerNameToString(raw[i]);
+    out[i + 1] = raw[i + 1].toString('latin1');
+  }
+  return out;
+}
+
+/** A header object (HTTP/2 upstream) to a flat list; repeated fields become repeated entries. */
+export function flatFromObject(headers: Headers): string[] {
   const out: string[] = [];
   for (const name in headers) {
-    switch (name) {
-      case 'connection': case 'keep-alive': case 'proxy-connection': case 'transfer-encoding':
-      case 'upgrade': case 'x-request-id': case 'http2-settings':
-        continue;
-    }
     const v = headers[name];
     if (v === undefined) continue;
     if (typeof v === 'string') out.push(name, v);
     else for (let i = 0; i < v.length; i++) out.push(name, v[i]);
   }
-  const conn = headers.connection;
-  if (typeof conn === 'string' && conn !== 'keep-alive' && conn !== 'close') {
+  return out;
+}
+
+/** A flat list to the object shape undici's parseHeaders gives (repeated fields as arrays). */
+export function objectFromFlat(flat: string[]): Headers {
+  const out: Headers = {};
+  for (let i = 0; i < flat.length; i += 2) {
+    const name = flat[i];
+    const prev = out[name];
+    if (prev === undefined) out[name] = flat[i + 1];
+    else if (Array.isArray(prev)) prev.push(flat[i + 1]);
+    else out[name] = [prev, flat[i + 1]];
+  }
+  return out;
+}
+
+/** The first value of `name` (lower-case) in a flat list. */
+// HOT PATH
+export function flatGet(flat: string[], name: string): string | undefined {
+  for (let i = 0; i < flat.length; i += 2) if (flat[i] === name) return flat[i + 1];
+  return undefined;
+}
+
+// HOT PATH
+export function responseHeaders(headers: string[], x: Exchange): string[] {
+  const out: string[] = [];
+  let conn: string | undefined;
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = headers[i];
+    switch (name) {
+      case 'connection':
+        conn = conn === undefined ? headers[i + 1] : conn + ',' + headers[i + 1];
+        continue;
+      case 'keep-alive': case 'proxy-connection': case 'transfer-encoding':
+      case 'upgrade': case 'x-request-id': case 'http2-settings':
+        continue;
+    }
+    out.push(name, headers[i + 1]);
+  }
+  if (conn !== undefined && conn !== 'keep-alive' && conn !== 'close') {
     for (const token of conn.split(',')) {
       const t = token.trim().toLowerCase();
       for (let i = 0; i < out.length; i += 2) {
@@ -41,8 +86,8 @@ export function responseHeaders(headers: Headers, x: Exchange): string[] {
   return out;
 }
 
-export function wantsTrailers(headers: Headers, x: Exchange): boolean {
+export function wantsTrailers(headers: string[], x: Exchange): boolean {
   if (x.down.protocol !== 'HTTP/2') return false;
-  const ct = headers['content-type'];
-  return (typeof ct === 'string' && ct.startsWith('application/grpc')) || headers.trailer !== undefined;
+  const ct = flatGet(headers, 'content-type');
+  return (ct !== undefined && ct.startsWith('application/grpc')) || flatGet(headers, 'trailer') !== undefined;
 }

@@ -5,9 +5,10 @@
  * hitting it is a connect failure (UND_ERR_CONNECT_TIMEOUT). Connection activity is published as
  * UpstreamEvents.
  */
-import { Pool } from 'undici';
+import { Pool, type Dispatcher } from 'undici';
 import { upstreamChannel, type UpstreamEvent } from '../../snapshot/index.ts';
 import type { UpstreamHandler, UpstreamPool, UpstreamRequest } from './pool.ts';
+import { H1Call } from './h1-call.ts';
 
 const KEEP_ALIVE_MS = 4_000;
 
@@ -48,7 +49,7 @@ export class H1Pool implements UpstreamPool {
       body: req.body,
       headersTimeout: req.headersTimeout,
       bodyTimeout: req.bodyTimeout,
-    }, handler);
+    }, new H1Call(handler) as unknown as Dispatcher.DispatchHandler);
   }
 
   async close(): Promise<void> {

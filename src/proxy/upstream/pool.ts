@@ -17,7 +17,14 @@ export interface UpstreamRequest {
   readonly bodyTimeout?: number;
 }
 
-export type UpstreamHandler = Dispatcher.DispatchHandler;
+/**
+ * An undici v7 controller-style handler. `onResponseStartRaw`, when present, replaces
+ * `onResponseStart` where the pool has the raw header list (HTTP/1.1): names and values as undici
+ * read them, in order, not lower-cased.
+ */
+export type UpstreamHandler = Dispatcher.DispatchHandler & {
+  onResponseStartRaw?(controller: Dispatcher.DispatchController, status: number, rawHeaders: Buffer[]): void;
+};
 
 export interface UpstreamPool {
   readonly protocol: 'http1' | 'h2c';

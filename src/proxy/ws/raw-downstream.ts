@@ -40,6 +40,10 @@ export class RawDownstream implements Downstream {
     return this.#socket.write(chunk);
   }
 
+  endWith(chunk: Buffer): void {
+    this.#socket.end(chunk);
+  }
+
   end(): void {
     this.#socket.end();
   }
