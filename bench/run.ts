@@ -10,7 +10,7 @@ import { LOAD_SCENARIOS, ALL_SCENARIO_IDS, parseTargetSpec, type LoadScenario } 
 import { measureTarget, type Env, type RunOptions } from './lib/measure.ts';
 import { describeMachine, toMarkdown, type Report, type ScenarioResult } from './lib/report.ts';
 import { REPO, ALL_TARGETS } from './lib/targets.ts';
-import { nodeVersionsPrecheck, idleConnections, twoCores, controlPlane } from './lib/extra.ts';
+import { nodeVersionsPrecheck, idleConnections, controlPlane } from './lib/extra.ts';
 
 const HELP = `usage: npm run bench -- [options]
   --scenarios a,b   scenarios to run (default: all): ${ALL_SCENARIO_IDS.join(', ')}
@@ -137,7 +137,6 @@ try {
     let result: ScenarioResult;
     if (s) result = await runLoadScenario(s);
     else if (id === 'idle-conns') result = await idleConnections(env, targetFilter, opts);
-    else if (id === 'two-cores') result = await twoCores(env, opts);
     else result = await controlPlane(opts);
     report.scenarios.push(result);
     save();

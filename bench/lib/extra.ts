@@ -1,4 +1,4 @@
-/** Scenarios that are not a throughput table: idle connections, two cores, the Node 20 precheck, control-plane scale. */
+/** Scenarios that are not a throughput table: idle connections, the Node 20 precheck, control-plane scale. */
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { runCapture, spawnPinned, rssKiB, peakRssKiB, withFdLimit } from './proc.ts';
@@ -65,20 +65,6 @@ export async function idleConnections(env: Env, filter: string[] | null, o: RunO
     result.lines!.push(row);
   }
   return result;
-}
-
-/** Ferry with one worker per core, if it has a cluster mode. */
-export async function twoCores(_env: Env, o: RunOptions): Promise<ScenarioResult> {
-  const base = { id: 'two-cores', title: 'Ferry with one worker per core (2 workers)', rows: [] };
-  const help = await runCapture(process.execPath, [join(REPO, 'src/cli/main.ts'), 'run', '--help'], { timeoutMs: 20_000 });
-  if (!/--workers\b|--cluster\b/.test(help.stdout)) {
-    const why = 'Ferry has no cluster mode yet (no --workers option on `ferry run`).';
-    o.log(`  skipped: ${why}`);
-    return { ...base, skipped: why };
-  }
-  const why = 'Ferry has a worker option, but this bench does not drive it yet.';
-  o.log(`  skipped: ${why}`);
-  return { ...base, skipped: why };
 }
 
 /** Compile time and heap for 10,000 routes / 10,000 backends / 100,000 endpoints, in a child with --expose-gc. */

@@ -113,7 +113,7 @@ export async function measureTarget(s: LoadScenario, t: TargetSpec, env: Env, o:
   try {
     r = await startTarget(t.base, {
       dir: env.dir, upstreamPort: env.upstreamPort, front: s.front, tls: env.tls,
-      probePath: requestPath(s, t), routes: t.routes, node: t.node,
+      probePath: requestPath(s, t), routes: t.routes, node: t.node, workers: t.workers,
     });
   } catch (err) {
     result.error = (err as Error).message;

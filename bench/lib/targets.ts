@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { spawnPinned, freePort, waitHttp200, waitTcp, withFdLimit, type Spawned } from './proc.ts';
-import { startNginxProxy, startHaproxy, PROXY_CPU, type Front, type Tls } from './servers.ts';
+import { startNginxProxy, startHaproxy, PROXY_CPU, UPSTREAM_CPU, type Front, type Tls } from './servers.ts';
 import { writeFerryConfig } from './ferry-config.ts';
 
 export const REPO = resolve(import.meta.dirname, '../..');
@@ -22,6 +22,8 @@ export interface TargetContext {
   node?: string;
   /** Ferry: extra Node options (e.g. `--cpu-prof`), placed before the script. */
   nodeArgs?: string[];
+  /** Ferry: worker processes (`--workers`); more than one runs on CPUs 0 and 1. */
+  workers?: number;
 }
 
 export interface Running {
@@ -50,9 +52,11 @@ async function startFerry(name: string, ctx: TargetContext): Promise<Running> {
     '--bind', `default/bench/${listenerPort}=127.0.0.1:${port}`,
     ...(tls ? ['--bind', `default/bench/80=127.0.0.1:${await freePort()}`] : []),
     '--admin', `127.0.0.1:${admin}`, '--access-log', accessLog,
+    ...(ctx.workers && ctx.workers > 1 ? ['--workers', String(ctx.workers)] : []),
   ];
   const node = ctx.node ?? process.execPath;
-  const p = spawnPinned(PROXY_CPU, ...withFdLimit(node, args), { cwd: REPO });
+  const cpus = ctx.workers && ctx.workers > 1 ? `${PROXY_CPU},${UPSTREAM_CPU}` : PROXY_CPU;
+  const p = spawnPinned(cpus, ...withFdLimit(node, args), { cwd: REPO });
   const timeoutMs = 30_000 + (ctx.routes ?? 0) * 10;
   const end = Date.now() + timeoutMs;
   while (!p.output().includes('"msg":"listening"') && Date.now() < end && p.child.exitCode === null) {
