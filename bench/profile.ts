@@ -3,7 +3,7 @@
  * to CPU 0 under `node --cpu-prof`, loads it with `wrk -t1 -c64` on CPU 1, prints the CPU µs/req of the
  * run and the top functions by self time (and by file) from the .cpuprofile.
  *
- *   node bench/profile.ts [--target ferry|ferry-full] [--seconds 10] [--top 40] [--no-prof] [--keep DIR]
+ *   node bench/profile.ts [--target ferry|ferry-full] [--seconds 10] [--top 40] [--all] [--no-prof] [--keep DIR]
  *
  * `--no-prof` skips the profiler (a quick CPU µs/req reading); `--keep DIR` copies the .cpuprofile there
  * (it opens in Chrome DevTools). A profiled process is slower: compare µs/req only between runs of the same kind.
@@ -25,6 +25,8 @@ const { values } = parseArgs({
     warmup: { type: 'string', default: '3' },
     top: { type: 'string', default: '40' },
     'no-prof': { type: 'boolean', default: false },
+    /** Total time of every function, not only Ferry's own. */
+    all: { type: 'boolean', default: false },
     keep: { type: 'string' },
   },
 });
@@ -51,7 +53,7 @@ function selfTimes(p: Profile): { fns: Map<string, number>; files: Map<string, n
     const n = byId.get(p.samples[i]!)!;
     const dt = p.timeDeltas[i] ?? 0;
     const f = n.callFrame;
-    if (f.functionName === '(idle)' || f.functionName === '(program)' && false) continue;
+    if (f.functionName === '(idle)') continue;
     total += dt;
     const url = shortUrl(f.url);
     const key = `${f.functionName || '(anonymous)'}  ${url}${f.url ? `:${f.lineNumber + 1}` : ''}`;
@@ -60,6 +62,28 @@ function selfTimes(p: Profile): { fns: Map<string, number>; files: Map<string, n
     files.set(file, (files.get(file) ?? 0) + dt);
   }
   return { fns, files, total };
+}
+
+/** Total (self + callees) time of the project's own functions (src/), per function. */
+function inclusiveTimes(p: Profile, all = false): Map<string, number> {
+  const byId = new Map(p.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const out = new Map<string, number>();
+  for (let i = 0; i < p.samples.length; i++) {
+    const dt = p.timeDeltas[i] ?? 0;
+    const seen = new Set<string>();
+    for (let id: number | undefined = p.samples[i]; id !== undefined; id = parent.get(id)) {
+      const f = byId.get(id)!.callFrame;
+      const url = shortUrl(f.url);
+      if (!all && !url.startsWith('src/')) continue;
+      const key = `${f.functionName || '(anonymous)'}  ${url}:${f.lineNumber + 1}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      out.set(key, (out.get(key) ?? 0) + dt);
+    }
+  }
+  return out;
 }
 
 function printTop(title: string, m: Map<string, number>, total: number, n: number): void {
@@ -92,10 +116,13 @@ try {
     const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
     if (!file) throw new Error('no .cpuprofile written (did Ferry exit cleanly?)');
     if (values.keep) { mkdirSync(values.keep, { recursive: true }); cpSync(join(profDir, file), join(values.keep, file)); }
-    const { fns, files, total } = selfTimes(JSON.parse(readFileSync(join(profDir, file), 'utf8')) as Profile);
+    const profile = JSON.parse(readFileSync(join(profDir, file), 'utf8')) as Profile;
+    const { fns, files, total } = selfTimes(profile);
     const top = Number(values.top);
     printTop('self time by function (share of non-idle samples, whole run including start-up):', fns, total, top);
     printTop('self time by file:', files, total, 25);
+    printTop('total time (self + callees) of Ferry\'s own functions:', inclusiveTimes(profile), total, 30);
+    if (values.all) printTop('total time (self + callees), every function:', inclusiveTimes(profile, true), total, 80);
   }
 } finally {
   await stopAll();
