@@ -5,7 +5,7 @@
 import { parseArgs } from 'node:util';
 import { parseYamlFiles } from '../src/resources/index.ts';
 import { compile, compileEndpoints } from '../src/compile/index.ts';
-import { serviceYaml } from './lib/ferry-config.ts';
+import { gatewayClassAndGateway, serviceYaml } from './lib/ferry-config.ts';
 
 const { values } = parseArgs({
   options: { routes: { type: 'string', default: '10000' }, 'endpoints-per-backend': { type: 'string', default: '10' } },
@@ -22,24 +22,7 @@ const heapMiB = () => {
 };
 
 function generate(): string {
-  const docs: string[] = [`apiVersion: gateway.networking.k8s.io/v1
-kind: GatewayClass
-metadata:
-  name: ferry
-spec:
-  controllerName: ferry.dev/gateway-controller
-`, `apiVersion: gateway.networking.k8s.io/v1
-kind: Gateway
-metadata:
-  name: bench
-  namespace: default
-spec:
-  gatewayClassName: ferry
-  listeners:
-    - name: http
-      protocol: HTTP
-      port: 80
-`];
+  const docs: string[] = [gatewayClassAndGateway(false)];
   for (let i = 0; i < routes; i++) {
     const addresses = Array.from({ length: perBackend }, (_, j) => {
       const n = i * perBackend + j;

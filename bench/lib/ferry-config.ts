@@ -16,7 +16,8 @@ export interface FerryConfigOptions {
 
 const indent = (text: string, n: number) => text.split('\n').map((l) => (l ? ' '.repeat(n) + l : l)).join('\n');
 
-function gatewayClassAndGateway(tls: boolean): string {
+/** GatewayClass `ferry` and Gateway `default/bench` with an HTTP listener on 80 (and HTTPS on 443 when `tls`). */
+export function gatewayClassAndGateway(tls: boolean): string {
   const https = tls
     ? `
     - name: https
