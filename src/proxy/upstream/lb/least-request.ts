@@ -5,14 +5,13 @@
  */
 import type { Random } from '../../../lib/index.ts';
 import type { Balancer, LbHost, LevelView } from '../balancer.ts';
-import { WeightTable } from './weights.ts';
+import { WeightedDraw } from './weights.ts';
 
 export class LeastRequest implements Balancer {
-  readonly #random: Random;
-  #table: WeightTable | null = null;
+  readonly #draw: WeightedDraw;
 
   constructor(random: Random) {
-    this.#random = random;
+    this.#draw = new WeightedDraw(random);
   }
 
   // HOT PATH
@@ -21,11 +20,9 @@ export class LeastRequest implements Balancer {
     const n = hosts.length;
     if (n === 0) return undefined;
     if (n === 1) return hosts[0];
-    let t = this.#table;
-    if (t === null || t.hosts !== hosts) t = this.#table = new WeightTable(hosts);
-    const a = t.index(this.#random());
-    let b = t.index(this.#random());
-    for (let tries = 0; b === a && tries < 3; tries++) b = t.index(this.#random());
+    const a = this.#draw.index(hosts);
+    let b = this.#draw.index(hosts);
+    for (let tries = 0; b === a && tries < 3; tries++) b = this.#draw.index(hosts);
     if (b === a) b = (a + 1) % n;
     let first = hosts[a];
     let second = hosts[b];

@@ -1,14 +1,13 @@
 /** Weighted random choice among the usable endpoints. */
 import type { Random } from '../../../lib/index.ts';
 import type { Balancer, LbHost, LevelView } from '../balancer.ts';
-import { WeightTable } from './weights.ts';
+import { WeightedDraw } from './weights.ts';
 
 export class RandomBalancer implements Balancer {
-  readonly #random: Random;
-  #table: WeightTable | null = null;
+  readonly #draw: WeightedDraw;
 
   constructor(random: Random) {
-    this.#random = random;
+    this.#draw = new WeightedDraw(random);
   }
 
   // HOT PATH
@@ -16,11 +15,9 @@ export class RandomBalancer implements Balancer {
     const hosts = level.usable;
     const n = hosts.length;
     if (n === 0) return undefined;
-    let t = this.#table;
-    if (t === null || t.hosts !== hosts) t = this.#table = new WeightTable(hosts);
-    let i = t.index(this.#random());
+    let i = this.#draw.index(hosts);
     if (avoid !== null && n > 1 && hosts[i] === avoid) {
-      i = t.index(this.#random());
+      i = this.#draw.index(hosts);
       if (hosts[i] === avoid) i = (i + 1) % n;
     }
     return hosts[i];

@@ -3,6 +3,7 @@
  * once per endpoint list (lists are replaced, never mutated, so identity says when to rebuild) and a
  * binary search per draw. Equal weights skip the table.
  */
+import type { Random } from '../../../lib/index.ts';
 import type { LbHost } from '../balancer.ts';
 
 export class WeightTable {
@@ -39,5 +40,22 @@ export class WeightTable {
       if (x < c[mid]) hi = mid; else lo = mid + 1;
     }
     return lo;
+  }
+}
+
+/** Weighted random indexes into the current endpoint list, rebuilding the table when the list changes. */
+export class WeightedDraw {
+  readonly #random: Random;
+  #table: WeightTable | null = null;
+
+  constructor(random: Random) {
+    this.#random = random;
+  }
+
+  // HOT PATH
+  index(hosts: readonly LbHost[]): number {
+    let t = this.#table;
+    if (t === null || t.hosts !== hosts) t = this.#table = new WeightTable(hosts);
+    return t.index(this.#random());
   }
 }
