@@ -37,13 +37,27 @@ interface SeriesOptions<L extends string> {
   maxSeries: number;
 }
 
+/** Plain-number cells for one label tuple each, shared by the counter and gauge series. */
+function valueCells<L extends string>(opts: SeriesOptions<L>): LabelCache<ValueCell> {
+  const names = opts.labelNames;
+  return new LabelCache(opts.maxSeries, (a, b, c, d) => ({ labels: labelsOf(names, [a, b, c, d]), value: 0 }));
+}
+
+function valuesOf<L extends string>(cells: LabelCache<ValueCell> | undefined): client.MetricValue<L>[] {
+  return (cells?.all() ?? []).map((c) => ({ labels: c.labels as client.LabelValues<L>, value: c.value }));
+}
+
+/** Zeroes cells in place, not dropped: callers may hold on to them. */
+function zero(cells: LabelCache<ValueCell> | undefined): void {
+  for (const c of cells?.all() ?? []) c.value = 0;
+}
+
 export class CounterSeries<L extends string> extends client.Counter<L> {
   #cells: LabelCache<ValueCell> | undefined;
 
   constructor(opts: SeriesOptions<L>) {
     super(opts);
-    const names = opts.labelNames;
-    this.#cells = new LabelCache(opts.maxSeries, (a, b, c, d) => ({ labels: labelsOf(names, [a, b, c, d]), value: 0 }));
+    this.#cells = valueCells(opts);
   }
 
   /** The cell for a label tuple (pass '' for labels the metric does not have). */
@@ -52,15 +66,13 @@ export class CounterSeries<L extends string> extends client.Counter<L> {
   }
 
   override async get(): Promise<client.MetricObjectWithValues<client.MetricValue<L>>> {
-    const base = await super.get();
-    return { ...base, values: (this.#cells?.all() ?? []).map((c) => ({ labels: c.labels as client.LabelValues<L>, value: c.value })) };
+    return { ...(await super.get()), values: valuesOf<L>(this.#cells) };
   }
 
   override reset(): void {
     super.reset();
-    // prom-client calls reset() from its constructor, before this class's fields exist. Cells are
-    // zeroed in place, not dropped: callers may hold on to them.
-    if (#cells in this) for (const c of this.#cells?.all() ?? []) c.value = 0;
+    // prom-client calls reset() from its constructor, before this class's fields exist.
+    if (#cells in this) zero(this.#cells);
   }
 }
 
@@ -69,8 +81,7 @@ export class GaugeSeries<L extends string> extends client.Gauge<L> {
 
   constructor(opts: SeriesOptions<L>) {
     super(opts);
-    const names = opts.labelNames;
-    this.#cells = new LabelCache(opts.maxSeries, (a, b, c, d) => ({ labels: labelsOf(names, [a, b, c, d]), value: 0 }));
+    this.#cells = valueCells(opts);
   }
 
   cell(a: string, b = '', c = '', d = ''): ValueCell {
@@ -78,13 +89,12 @@ export class GaugeSeries<L extends string> extends client.Gauge<L> {
   }
 
   override async get(): Promise<client.MetricObjectWithValues<client.MetricValue<L>>> {
-    const base = await super.get();
-    return { ...base, values: (this.#cells?.all() ?? []).map((c) => ({ labels: c.labels as client.LabelValues<L>, value: c.value })) };
+    return { ...(await super.get()), values: valuesOf<L>(this.#cells) };
   }
 
   override reset(): void {
     super.reset();
-    if (#cells in this) for (const c of this.#cells?.all() ?? []) c.value = 0;
+    if (#cells in this) zero(this.#cells);
   }
 }
 
