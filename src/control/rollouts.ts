@@ -6,7 +6,7 @@
  * resolved to, and serves status and control to the admin API.
  */
 import { mirrorChannel, requestChannel, type CapturedResponse, type MirrorSample, type RequestRecord } from '../snapshot/index.ts';
-import { createRolloutController, createFileStateStore, createMemoryStateStore, recordDiffVerdict, recordMirrored, windowMeasure, type RolloutController, type RolloutEvent, type TrafficOverride, type RolloutTargets, type ControlResult } from '../rollout/index.ts';
+import { createRolloutController, createFileStateStore, createMemoryStateStore, recordDiffVerdict, recordMirrored, specHash, windowMeasure, type RolloutController, type RolloutEvent, type TrafficOverride, type RolloutTargets, type ControlResult } from '../rollout/index.ts';
 import { createRequestWindows, isFailure } from '../observe/window.ts';
 import { createDiffAggregator, type DiffAggregator } from '../diff/index.ts';
 import type { RolloutSpec } from '../resources/rollout.ts';
@@ -52,6 +52,8 @@ export function createRolloutRuntime(o: RolloutRuntimeOptions): RolloutRuntime {
   const windows = createRequestWindows();
   const diffs = new Map<string, DiffAggregator>();
   const specs = new Map<string, RolloutSpec>();
+  /** Spec hash per Rollout: response diffs start over only when the spec really changed. */
+  const hashes = new Map<string, string>();
   let lastOverrides = '';
 
   const controller: RolloutController = createRolloutController({
@@ -126,11 +128,14 @@ export function createRolloutRuntime(o: RolloutRuntimeOptions): RolloutRuntime {
         if (!(s.rollout in rollouts)) {
           controller.remove(s.rollout);
           specs.delete(s.rollout);
+          hashes.delete(s.rollout);
           diffs.delete(s.rollout);
         }
       }
       for (const [key, r] of Object.entries(rollouts)) {
-        if (specs.get(key) !== r.spec) diffs.delete(key);
+        const hash = specHash(r.spec);
+        if (hashes.get(key) !== hash) diffs.delete(key);
+        hashes.set(key, hash);
         specs.set(key, r.spec);
         controller.upsert({ namespace: r.namespace, name: r.name, spec: r.spec, ...(r.targets ? { targets: r.targets } : {}) });
         controller.setTargets(key, r.targets ?? undefined);
