@@ -11,7 +11,7 @@
  * endpoint, and `ferry.dev/cluster`. Without a Service, a port name is matched against slice port
  * names directly and a number against slice port numbers.
  */
-import { CoreV1Api, DiscoveryV1Api, KubeConfig, Watch } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import type { ClusterConnection, DiscoverySource, Endpoint } from '../snapshot/index.ts';
 import { LABEL_CLUSTER, LABEL_PLATFORM, LABEL_VERSION, LABEL_ZONE } from '../snapshot/index.ts';
 import { Backoff } from './backoff.ts';
@@ -32,9 +32,25 @@ export interface KubernetesOptions {
   readonly watchTimeoutSeconds?: number;
 }
 
-/** A cluster connection's KubeConfig: its kubeconfig file and context, or the pod's service account. */
+type KubernetesClient = typeof import('@kubernetes/client-node');
+let client: KubernetesClient | undefined;
+
+/**
+ * The client library, loaded on first use: it adds about 50 MiB to the process, which a gateway
+ * without any Kubernetes source should not carry.
+ */
+export async function kubernetesClient(): Promise<KubernetesClient> {
+  client ??= await import('@kubernetes/client-node');
+  return client;
+}
+
+/**
+ * A cluster connection's KubeConfig: its kubeconfig file and context, or the pod's service account.
+ * Providers call it after `kubernetesClient()` has loaded the library.
+ */
 export function loadKubeConfig(cluster: ClusterConnection): KubeConfig {
-  const kc = new KubeConfig();
+  if (!client) throw new Error('the Kubernetes client library is not loaded yet (await kubernetesClient() first)');
+  const kc = new client.KubeConfig();
   if (cluster.kubeconfig) kc.loadFromFile(cluster.kubeconfig);
   else if (cluster.inCluster) kc.loadFromCluster();
   else kc.loadFromDefault();
@@ -61,6 +77,7 @@ export function createKubernetesProvider(
   async function run(listener: ProviderListener): Promise<void> {
     // Loading the kubeconfig can fail (file not there yet, bad context): retry like any failure.
     const backoff = new Backoff(ctx.random);
+    const k8s = await kubernetesClient();
     let kc: KubeConfig | undefined;
     while (!kc && !sleeper.closed) {
       try {
@@ -71,9 +88,9 @@ export function createKubernetesProvider(
       }
     }
     if (!kc || sleeper.closed) return;
-    const core = kc.makeApiClient(CoreV1Api);
-    const discovery = kc.makeApiClient(DiscoveryV1Api);
-    const watch = new Watch(kc);
+    const core = kc.makeApiClient(k8s.CoreV1Api);
+    const discovery = kc.makeApiClient(k8s.DiscoveryV1Api);
+    const watch = new k8s.Watch(kc);
     const ns = encodeURIComponent(source.namespace);
     const emit = () => {
       if (!sleeper.closed && services.healthy && slices.healthy) listener.endpoints(toEndpoints(source, cluster, [...services.items.values()], [...slices.items.values()]));
