@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { FERRY_NODE_FLAGS } from '../../src/cli/node-flags.ts';
 
 /** The repository root (two levels above this file). */
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -55,11 +56,11 @@ process.once('exit', () => {
   for (const c of running) c.kill('SIGKILL');
 });
 
-/** Runs `node <script> ...args` with the current Node binary. */
-export function startNodeProcess(script: string, args: string[], opts: ProcessOptions = {}): NodeProcess {
+/** Runs `node ...nodeFlags <script> ...args` with the current Node binary. */
+export function startNodeProcess(script: string, args: string[], opts: ProcessOptions = {}, nodeFlags: readonly string[] = []): NodeProcess {
   const env: NodeJS.ProcessEnv = { ...process.env, ...opts.env };
   delete env.NODE_TEST_CONTEXT; // the child is not part of this test run
-  const child = spawn(process.execPath, [script, ...args], { cwd: opts.cwd ?? repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...nodeFlags, script, ...args], { cwd: opts.cwd ?? repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(child);
   const out: string[] = [];
   const err: string[] = [];
@@ -143,9 +144,9 @@ export function parseReadyLine(line: string): ReadyInfo {
   return { sockets: parsed.sockets ?? [], admin: parsed.admin ?? null };
 }
 
-/** Starts `ferry run ...args` from the repository's sources. */
+/** Starts `ferry run ...args` from the repository's sources, with the Node flags Ferry runs with. */
 export function startFerry(args: string[], opts: ProcessOptions = {}): FerryProcess {
-  const proc = startNodeProcess(join(repoRoot, 'src', 'cli', 'main.ts'), ['run', ...args], opts);
+  const proc = startNodeProcess(join(repoRoot, 'src', 'cli', 'main.ts'), ['run', ...args], opts, FERRY_NODE_FLAGS);
   return {
     ...proc,
     async waitForReady(timeoutMs = 15_000) {
