@@ -108,7 +108,7 @@ const wanted = (spec: string) => !targetFilter || targetFilter.includes(parseTar
 async function runLoadScenario(s: LoadScenario): Promise<ScenarioResult> {
   const result: ScenarioResult = { id: s.id, title: s.title, note: s.note, rows: [] };
   if (s.id === 'node-versions') {
-    const skip = await nodeVersionsPrecheck();
+    const skip = await nodeVersionsPrecheck(env.dir);
     if (skip) {
       log(`  skipped: ${skip}`);
       return { ...result, skipped: skip };

@@ -3,20 +3,33 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { runCapture, spawnPinned, rssKiB, peakRssKiB, withFdLimit } from './proc.ts';
 import { startTarget, REPO } from './targets.ts';
+import { buildForNode20 } from './node20-build.ts';
 import type { Env, RunOptions } from './measure.ts';
 import type { ScenarioResult } from './report.ts';
 
 const SYSTEM_NODE = '/usr/bin/node';
 
-/** Null when Ferry can run on the system Node 20; otherwise why not. */
-export async function nodeVersionsPrecheck(): Promise<string | null> {
+/**
+ * Null when Ferry can run on the system Node 20; otherwise why not. Node 20 has no type stripping, so
+ * this transpiles src/ into `workDir` (bench/lib/node20-build.ts; the ferry@node target reuses it)
+ * and checks that the copy loads: `node main.js --help` imports the whole CLI and proxy.
+ */
+export async function nodeVersionsPrecheck(workDir: string): Promise<string | null> {
   const v = await runCapture(SYSTEM_NODE, ['--version']);
   if (v.code !== 0) return `${SYSTEM_NODE} is not available`;
-  if (!v.stdout.startsWith('v20.')) return `${SYSTEM_NODE} is ${v.stdout.trim()}, not Node 20`;
-  const help = await runCapture(SYSTEM_NODE, [join(REPO, 'src/cli/main.ts'), '--help'], { timeoutMs: 20_000 });
+  const version = v.stdout.trim();
+  if (!version.startsWith('v20.')) return `${SYSTEM_NODE} is ${version}, not Node 20`;
+  let main: string;
+  try {
+    main = await buildForNode20(workDir);
+  } catch (err) {
+    return `Ferry cannot run on Node ${version}: ${(err as Error).message}; only the pinned Node 24 is measured.`;
+  }
+  const help = await runCapture(SYSTEM_NODE, [main, '--help'], { timeoutMs: 20_000 });
   if (help.code !== 0) {
-    const why = /ERR_UNKNOWN_FILE_EXTENSION|Unknown file extension/.test(help.stderr) ? 'it has no TypeScript type stripping' : help.stderr.trim().split('\n').pop();
-    return `Ferry cannot run on Node ${v.stdout.trim()} (${why}); only the pinned Node 24 is measured.`;
+    const lines = help.stderr.trim().split('\n');
+    const why = (lines.find((l) => /Error/.test(l)) ?? lines.at(-1) ?? '').trim() || `exit code ${help.code}`;
+    return `Ferry's transpiled copy does not start on Node ${version} (\`${SYSTEM_NODE} ${main} --help\`: ${why}); only the pinned Node 24 is measured.`;
   }
   return null;
 }
