@@ -39,7 +39,9 @@ end
 
 function wrkScript(workDir: string, delayMs?: number): string {
   const file = join(workDir, `wrk-${delayMs ?? 0}.lua`);
-  const delay = delayMs ? `delay = function() return ${delayMs} end\n` : '';
+  // Exponentially distributed gaps (mean delayMs): connections do not fall into lockstep, so the
+  // proxy sees Poisson-like arrivals at the set rate instead of 64 requests at once every delayMs.
+  const delay = delayMs ? `math.randomseed(os.time())\ndelay = function() return math.floor(-math.log(1 - math.random()) * ${delayMs} + 0.5) end\n` : '';
   writeFileSync(file, delay + DONE_HOOK);
   return file;
 }
