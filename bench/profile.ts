@@ -3,7 +3,7 @@
  * to CPU 0 under `node --cpu-prof`, loads it with `wrk -t1 -c64` on CPU 1, prints the CPU µs/req of the
  * run and the top functions by self time (and by file) from the .cpuprofile.
  *
- *   node bench/profile.ts [--target ferry|ferry-full] [--seconds 10] [--top 40] [--all] [--no-prof] [--keep DIR]
+ *   node bench/profile.ts [--target ferry|ferry-full] [--seconds 10] [--top 40] [--all] [--no-prof] [--keep DIR] [--node-arg FLAG]...
  *
  * `--no-prof` skips the profiler (a quick CPU µs/req reading); `--keep DIR` copies the .cpuprofile there
  * (it opens in Chrome DevTools). A profiled process is slower: compare µs/req only between runs of the same kind.
@@ -28,6 +28,7 @@ const { values } = parseArgs({
     /** Total time of every function, not only Ferry's own. */
     all: { type: 'boolean', default: false },
     keep: { type: 'string' },
+    'node-arg': { type: 'string', multiple: true, default: [] },
   },
 });
 
@@ -102,7 +103,7 @@ try {
   const tls = await makeCert(dir);
   const running = await startTarget(values.target!, {
     dir, upstreamPort, front: 'http', tls, probePath: '/',
-    nodeArgs: prof ? ['--cpu-prof', '--cpu-prof-dir', profDir] : [],
+    nodeArgs: [...values['node-arg']!, ...(prof ? ['--cpu-prof', '--cpu-prof-dir', profDir] : [])],
   });
   const url = `http://127.0.0.1:${running.port}/`;
   await wrk({ url, connections: 64, seconds: Number(values.warmup), workDir: dir });

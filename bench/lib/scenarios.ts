@@ -18,7 +18,7 @@ export interface LoadScenario {
   note?: string;
 }
 
-const H1 = ['direct', 'nginx', 'haproxy', 'ferry', 'fastify-http-proxy', 'http-proxy'];
+const H1 = ['direct', 'nginx', 'haproxy', 'ferry', 'node-floor', 'fastify-http-proxy', 'http-proxy'];
 
 export const LOAD_SCENARIOS: LoadScenario[] = [
   { id: 'http-100b', title: 'HTTP/1.1, 100 B response, 64 connections', front: 'http', path: '/', tool: 'wrk', targets: H1 },
@@ -35,8 +35,8 @@ export const LOAD_SCENARIOS: LoadScenario[] = [
   { id: 'grpc', title: 'gRPC unary over h2c (h2load -c16 -m8) to a @grpc/grpc-js server, 100 B messages', front: 'grpc', path: '/bench.Echo/Unary', tool: 'h2load',
     targets: ['direct', 'nginx', 'haproxy', 'ferry'],
     note: 'The upstream is a Node gRPC server on CPU 1, so direct is far below the nginx upstream ceiling. p50 = mean, p99 = max (h2load).' },
-  { id: 'fixed-5k', title: 'Fixed rate ≈ 5k req/s (12 ms pacing per connection, 64 connections), 100 B', front: 'http', path: '/', tool: 'wrk', delayMs: 12,
-    targets: ['direct', 'nginx', 'haproxy', 'ferry', 'ferry-full', 'fastify-http-proxy', 'http-proxy'],
+  { id: 'fixed-5k', title: 'Fixed rate ≈ 5k req/s (64 connections, exponentially distributed gaps of mean 12 ms per connection), 100 B', front: 'http', path: '/', tool: 'wrk', delayMs: 12,
+    targets: ['direct', 'nginx', 'haproxy', 'ferry', 'ferry-full', 'node-floor', 'fastify-http-proxy', 'http-proxy'],
     note: 'Latency at moderate load: read the added p50/p99 over direct, not req/s (all targets get about the same rate).' },
   { id: 'routes', title: 'Ferry route-table size: 10 vs 1,000 vs 10,000 PathPrefix routes, request hits the middle one, 100 B', front: 'http', path: '', tool: 'wrk',
     targets: ['ferry@routes=10', 'ferry@routes=1000', 'ferry@routes=10000'], refScenario: 'http-100b' },

@@ -4,10 +4,12 @@ import { join, resolve } from 'node:path';
 import { spawnPinned, freePort, waitHttp200, waitTcp, withFdLimit, type Spawned } from './proc.ts';
 import { startNginxProxy, startHaproxy, PROXY_CPU, UPSTREAM_CPU, type Front, type Tls } from './servers.ts';
 import { writeFerryConfig } from './ferry-config.ts';
+import { FERRY_NODE_FLAGS } from '../../src/cli/node-flags.ts';
+import { buildForNode20, canStripTypes } from './node20-build.ts';
 
 export const REPO = resolve(import.meta.dirname, '../..');
 
-export const ALL_TARGETS = ['direct', 'nginx', 'haproxy', 'ferry', 'ferry-full', 'fastify-http-proxy', 'http-proxy'] as const;
+export const ALL_TARGETS = ['direct', 'nginx', 'haproxy', 'ferry', 'ferry-full', 'node-floor', 'fastify-http-proxy', 'http-proxy'] as const;
 
 export interface TargetContext {
   dir: string;
@@ -37,6 +39,12 @@ export interface Running {
 
 const usesTls = (front: Front) => front === 'https' || front === 'h2';
 
+/** Ferry's CLI entry for `node`: the TypeScript source, or a transpiled copy when that Node has no type stripping (Node 20). */
+async function ferryEntry(node: string, workDir: string): Promise<string> {
+  if (node === process.execPath || (await canStripTypes(node))) return 'src/cli/main.ts';
+  return buildForNode20(workDir);
+}
+
 async function startFerry(name: string, ctx: TargetContext): Promise<Running> {
   const full = name === 'ferry-full';
   const configDir = join(ctx.dir, `${name}-config`);
@@ -46,15 +54,16 @@ async function startFerry(name: string, ctx: TargetContext): Promise<Running> {
   const admin = await freePort();
   const accessLog = full ? join(ctx.dir, 'ferry-access.log') : 'off';
   const listenerPort = tls ? 443 : 80;
+  const node = ctx.node ?? process.execPath;
+  const entry = await ferryEntry(node, ctx.dir);
   const args = [
-    ...(ctx.nodeArgs ?? []),
-    'src/cli/main.ts', 'run', '--config', configDir,
+    ...FERRY_NODE_FLAGS, ...(ctx.nodeArgs ?? []),
+    entry, 'run', '--config', configDir,
     '--bind', `default/bench/${listenerPort}=127.0.0.1:${port}`,
     ...(tls ? ['--bind', `default/bench/80=127.0.0.1:${await freePort()}`] : []),
     '--admin', `127.0.0.1:${admin}`, '--access-log', accessLog,
     ...(ctx.workers && ctx.workers > 1 ? ['--workers', String(ctx.workers)] : []),
   ];
-  const node = ctx.node ?? process.execPath;
   const cpus = ctx.workers && ctx.workers > 1 ? `${PROXY_CPU},${UPSTREAM_CPU}` : PROXY_CPU;
   const p = spawnPinned(cpus, ...withFdLimit(node, args), { cwd: REPO });
   const timeoutMs = 30_000 + (ctx.routes ?? 0) * 10;
@@ -110,6 +119,6 @@ export async function startTarget(name: string, ctx: TargetContext): Promise<Run
     return native(() => startHaproxy(ctx.dir, port, ctx.upstreamPort, ctx.front, ctx.tls), port);
   }
   if (name.startsWith('ferry')) return startFerry(name, ctx);
-  if (name === 'fastify-http-proxy' || name === 'http-proxy') return startPeer(name, ctx);
+  if (name === 'node-floor' || name === 'fastify-http-proxy' || name === 'http-proxy') return startPeer(name, ctx);
   throw new Error(`unknown target "${name}"`);
 }
