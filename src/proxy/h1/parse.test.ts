@@ -1,0 +1,144 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { HttpParseError, parseRequestHead, parseResponseHead } from './parse.ts';
+
+const req = (s: string) => parseRequestHead(Buffer.from(s, 'latin1'), 0, 16_384, 100);
+const res = (s: string) => parseResponseHead(Buffer.from(s, 'latin1'), 0, 65_536, 100);
+
+function refused(s: string, status: number, code?: string): void {
+  assert.throws(() => req(s), (e: unknown) => {
+    assert.ok(e instanceof HttpParseError, `${JSON.stringify(s)} threw ${String(e)}`);
+    assert.equal(e.status, status, JSON.stringify(s));
+    if (code !== undefined) assert.equal(e.code, code, JSON.stringify(s));
+    return true;
+  }, JSON.stringify(s));
+}
+
+test('a request head: method, target, version, fields lower-cased and trimmed, offsets', () => {
+  const buf = Buffer.from('GET /a?b=1 HTTP/1.1\r\nHost: example.com\r\nX-Thing: \t v \t\r\nEmpty:\r\n\r\nNEXT');
+  const h = parseRequestHead(buf, 0, 16_384, 100)!;
+  assert.equal(h.method, 'GET');
+  assert.equal(h.target, '/a?b=1');
+  assert.equal(h.http10, false);
+  assert.deepEqual(h.headers, ['host', 'example.com', 'x-thing', 'v', 'empty', '']);
+  assert.equal(buf.toString('latin1', h.end), 'NEXT');
+  assert.equal(h.contentLength, -1);
+  assert.equal(h.chunked, false);
+  assert.equal(h.keepAlive, true);
+  assert.equal(h.upgrade, null);
+  assert.equal(h.expectContinue, false);
+});
+
+test('an incomplete head is null; leading empty lines are skipped; a start offset is honoured', () => {
+  assert.equal(req('GET / HTTP/1.1\r\nHost: a\r\n'), null);
+  assert.equal(req('GET / HTTP/1.1\r\nHost: a\r\n\r'), null);
+  assert.equal(req(''), null);
+  assert.equal(req('\r\n\r\n'), null);
+  assert.equal(req('\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n')!.target, '/');
+  const two = Buffer.from('GET /1 HTTP/1.1\r\nHost: a\r\n\r\nGET /2 HTTP/1.1\r\nHost: a\r\n\r\n');
+  const first = parseRequestHead(two, 0, 1000, 10)!;
+  assert.equal(parseRequestHead(two, first.end, 1000, 10)!.target, '/2');
+});
+
+test('framing: Content-Length, chunked, keep-alive by version and Connection, upgrade, expect', () => {
+  assert.equal(req('POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 12\r\n\r\n')!.contentLength, 12);
+  assert.equal(req('POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: Chunked\r\n\r\n')!.chunked, true);
+  assert.equal(req('GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n')!.keepAlive, false);
+  assert.equal(req('GET / HTTP/1.0\r\n\r\n')!.keepAlive, false);
+  assert.equal(req('GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n')!.keepAlive, true);
+  assert.equal(req('GET / HTTP/1.0\r\nConnection: keep-alive, close\r\n\r\n')!.keepAlive, false);
+  assert.equal(req('GET / HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n')!.upgrade, 'websocket');
+  assert.equal(req('GET / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\n\r\n')!.upgrade, null);
+  assert.equal(req('POST / HTTP/1.1\r\nHost: a\r\nExpect: 100-Continue\r\nContent-Length: 1\r\n\r\n')!.expectContinue, true);
+  refused('POST / HTTP/1.1\r\nHost: a\r\nExpect: something\r\n\r\n', 417);
+});
+
+test('smuggling and malformed heads are refused (the cases llhttp refuses, and the ones it lets through)', () => {
+  const cases: [string, number][] = [
+    ['POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n', 400], // CL + TE
+    ['POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n', 400],
+    ['POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n', 400], // duplicate CL
+    ['POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\n', 400],
+    ['POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 2, 2\r\n\r\n', 400],
+    ['POST / HTTP/1.1\r\nHost: a\r\nContent-Length: +2\r\n\r\n', 400],
+    ['POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 0x2\r\n\r\n', 400],
+    ['POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1234567890123456\r\n\r\n', 400],
+    ['POST / HTTP/1.1\r\nHost: a\r\nContent-Length: \r\n\r\n', 400],
+    ['POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: xchunked\r\n\r\n', 501],
+    ['POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, identity\r\n\r\n', 501],
+    ['POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: identity, chunked\r\n\r\n', 501],
+    ['POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n', 501],
+    ['POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: \x0bchunked\r\n\r\n', 400],
+    ['POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n', 400],
+    ['POST / HTTP/1.0\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n', 400], // TE on HTTP/1.0
+    ['GET / HTTP/1.1\r\nHost : a\r\n\r\n', 400], // space before colon
+    ['GET / HTTP/1.1\r\nHost:\ta\r\nX: a\r\n b\r\n\r\n', 400], // obs-fold
+    ['GET / HTTP/1.1\r\nHost: a\r\n\tb\r\n\r\n', 400],
+    ['GET / HTTP/1.1\nHost: a\r\n\r\n', 400], // bare LF
+    ['GET / HTTP/1.1\r\nHost: a\nX: b\r\n\r\n', 400],
+    ['GET / HTTP/1.1\r\nHost: a\rX: b\r\n\r\n', 400], // bare CR
+    ['GET / HTTP/1.1\r\nHost: a\r\n\rX: b\r\n\r\n', 400], // \r\n\rX
+    ['GET / HTTP/1.1\r\nHost: a\x00b\r\n\r\n', 400], // NUL
+    ['GET / HTTP/1.1\r\nHost: a\x7fb\r\n\r\n', 400], // DEL
+    ['GET / HTTP/1.1\r\nHost: a\r\n: empty\r\n\r\n', 400], // empty name
+    ['GET / HTTP/1.1\r\nHo(st: a\r\n\r\n', 400],
+    ['GET / HTTP/1.1\r\nHost\r\n\r\n', 400],
+    ['get / HTTP/1.1\r\nHost: a\r\n\r\n', 400], // lower-case method
+    [' GET / HTTP/1.1\r\nHost: a\r\n\r\n', 400],
+    ['GET  / HTTP/1.1\r\nHost: a\r\n\r\n', 400],
+    ['GET / HTTP/1.1 \r\nHost: a\r\n\r\n', 400],
+    ['GET /\r\nHost: a\r\n\r\n', 400], // no version
+    ['GET / HTTP/1.1x\r\nHost: a\r\n\r\n', 400],
+    ['GET / http/1.1\r\nHost: a\r\n\r\n', 400],
+    ['GET /a b HTTP/1.1\r\nHost: a\r\n\r\n', 400],
+    ['GET /\xe9 HTTP/1.1\r\nHost: a\r\n\r\n', 400],
+    ['GET / HTTP/2.0\r\nHost: a\r\n\r\n', 505],
+    ['GET / HTTP/1.2\r\nHost: a\r\n\r\n', 505],
+    ['GET / HTTP/1.1\n\n', 400], // LF-only head, refused before it is complete
+    ['\r\n'.repeat(5) + 'GET / HTTP/1.1\r\nHost: a\r\n\r\n', 400], // endless empty lines would never hit the size limit
+  ];
+  for (const [s, status] of cases) refused(s, status);
+});
+
+test('size and count limits give 431, complete or not', () => {
+  const many = 'GET / HTTP/1.1\r\n' + Array.from({ length: 101 }, (_, i) => `x-${i}: v\r\n`).join('') + '\r\n';
+  refused(many, 431, 'ERR_H1_TOO_MANY_HEADERS');
+  const big = 'GET / HTTP/1.1\r\nx: ' + 'a'.repeat(20_000) + '\r\n\r\n';
+  refused(big, 431, 'ERR_H1_HEAD_TOO_LARGE');
+  refused('GET / HTTP/1.1\r\nx: ' + 'a'.repeat(20_000), 431, 'ERR_H1_HEAD_TOO_LARGE');
+});
+
+test('a response head: status, fields, framing', () => {
+  const h = res('HTTP/1.1 200 OK\r\nContent-Length: 3\r\nX-A: b\r\n\r\nabc')!;
+  assert.equal(h.status, 200);
+  assert.deepEqual(h.headers, ['content-length', '3', 'x-a', 'b']);
+  assert.equal(h.contentLength, 3);
+  assert.equal(h.end, h.end);
+  assert.equal(h.keepAlive, true);
+  assert.equal(res('HTTP/1.1 204\r\n\r\n')!.status, 204);
+  assert.equal(res('HTTP/1.1 200 \r\n\r\n')!.status, 200);
+  assert.equal(res('HTTP/1.0 200 OK\r\n\r\n')!.keepAlive, false);
+  assert.equal(res('HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n')!.keepAlive, false);
+  const ch = res('HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n')!;
+  assert.equal(ch.chunked, true);
+  const cd = res('HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n')!;
+  assert.equal(cd.closeDelimited, true);
+  assert.equal(cd.keepAlive, false);
+  assert.equal(res('HTTP/1.1 200 OK\r\nContent-Length: 3\r\n'), null);
+});
+
+test('invalid response heads are refused', () => {
+  for (const s of [
+    'HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n',
+    'HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\n',
+    'HTTP/1.1 200 OK\nContent-Length: 3\r\n\r\n',
+    'HTTP/1.1 2000 OK\r\n\r\n',
+    'HTTP/1.1 600 OK\r\n\r\n',
+    'HTTP/1.1 20 OK\r\n\r\n',
+    'HTTP/1.1 200 O\x00K\r\n\r\n',
+    'HTTP/1.1 200 OK\r\nSet-Cookie: a\r\n\r\nb\r\n\r\n'.replace('a\r\n\r\n', 'a\r\nX: y\rZ\r\n\r\n'),
+    'ICY 200 OK\r\n\r\n',
+  ]) {
+    assert.throws(() => res(s), HttpParseError, JSON.stringify(s));
+  }
+});
