@@ -27,6 +27,7 @@ test('a request head: method, target, version, fields lower-cased and trimmed, o
   assert.equal(h.keepAlive, true);
   assert.equal(h.upgrade, null);
   assert.equal(h.expectContinue, false);
+  assert.deepEqual(req('GET / HTTP/1.1\r\nhost: a\r\nX-Mixed-Case: b\r\n\r\n')!.headers, ['host', 'a', 'x-mixed-case', 'b']);
 });
 
 test('an incomplete head is null; leading empty lines are skipped; a start offset is honoured', () => {

@@ -59,11 +59,11 @@ const HTAB = 9;
 const COLON = 58;
 const CRLFCRLF = Buffer.from('\r\n\r\n', 'latin1');
 
-/** tchar (RFC 9110 §5.6.2). */
+/** tchar (RFC 9110 §5.6.2): 1, or 3 for an upper-case letter (so a name is lower-cased only when it needs it). */
 const TOKEN = new Uint8Array(256);
 for (const c of "!#$%&'*+-.^_`|~") TOKEN[c.charCodeAt(0)] = 1;
 for (let c = 48; c <= 57; c++) TOKEN[c] = 1;
-for (let c = 65; c <= 90; c++) TOKEN[c] = 1;
+for (let c = 65; c <= 90; c++) TOKEN[c] = 3;
 for (let c = 97; c <= 122; c++) TOKEN[c] = 1;
 
 /** field-vchar, SP and HTAB (obs-text allowed); no CTLs, no DEL. */
@@ -163,7 +163,8 @@ export function parseFieldLines(buf: Buffer, pos: number, end: number, maxFields
     const first = buf[pos];
     if (first === SP || first === HTAB) throw bad('ERR_H1_OBS_FOLD', 'obsolete line folding');
     let i = pos;
-    while (TOKEN[buf[i]] === 1) i++;
+    let kinds = 0;
+    for (let t = TOKEN[buf[i]] | 0; t !== 0; t = TOKEN[buf[++i]] | 0) kinds |= t;
     if (i === pos) throw bad('ERR_H1_INVALID_HEADER', 'invalid header name');
     if (buf[i] !== COLON) throw bad('ERR_H1_INVALID_HEADER', 'invalid character in header name');
     const nameEnd = i;
@@ -175,7 +176,8 @@ export function parseFieldLines(buf: Buffer, pos: number, end: number, maxFields
     let valueEnd = i;
     while (valueEnd > valueStart && (buf[valueEnd - 1] === SP || buf[valueEnd - 1] === HTAB)) valueEnd--;
     if (++count > maxFields) throw new HttpParseError(431, 'ERR_H1_TOO_MANY_HEADERS', 'too many header fields');
-    const name = buf.toString('latin1', pos, nameEnd).toLowerCase();
+    const raw = buf.toString('latin1', pos, nameEnd);
+    const name = kinds === 1 ? raw : raw.toLowerCase();
     const value = buf.toString('latin1', valueStart, valueEnd);
     out.push(name, value);
     pos = i + 2;
