@@ -25,11 +25,14 @@ import {
   weight,
 } from './schema-common.ts';
 
+/** A path Ferry writes into a request line or a Location header: visible ASCII, percent-encoded otherwise. */
+const pathValue = z.string().max(1024).regex(/^[\x21-\x7e]*$/, { error: 'must be visible ASCII without spaces (percent-encode anything else)' });
+
 const pathModifier = z
   .object({
     type: z.enum(['ReplaceFullPath', 'ReplacePrefixMatch']),
-    replaceFullPath: z.string().max(1024).optional(),
-    replacePrefixMatch: z.string().max(1024).optional(),
+    replaceFullPath: pathValue.optional(),
+    replacePrefixMatch: pathValue.optional(),
   })
   .superRefine(
     filterConfigMatchesType({ ReplaceFullPath: 'replaceFullPath', ReplacePrefixMatch: 'replacePrefixMatch' }),

@@ -110,3 +110,23 @@ test('loadConfigPaths walks directories recursively, sorted, skipping dotfiles a
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('header values and rewritten paths that would break the wire format are refused', () => {
+  const route = `apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: r}
+spec:
+  rules:
+  - filters:
+    - type: RequestHeaderModifier
+      requestHeaderModifier:
+        set: [{name: x-a, value: "ok\\r\\nx-injected: 1"}]
+    - type: URLRewrite
+      urlRewrite:
+        path: {type: ReplaceFullPath, replaceFullPath: "/a b"}
+`;
+  assert.deepEqual(lines(route), [
+    'f.yaml:9:27: HTTPRoute default/r spec.rules[0].filters[0].requestHeaderModifier.set[0].value: must not contain control characters such as CR, LF or NUL',
+    'f.yaml:12:39: HTTPRoute default/r spec.rules[0].filters[1].urlRewrite.path.replaceFullPath: must be visible ASCII without spaces (percent-encode anything else)',
+  ]);
+});

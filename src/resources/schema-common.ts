@@ -127,7 +127,12 @@ export type BackendObjectRef = z.infer<typeof backendObjectRef>;
 
 export const weight = z.int().min(0).max(1_000_000);
 
-const headerValue = z.object({ name: headerName, value: z.string().max(4096) });
+/** A header value Ferry writes onto the wire as it is: no CR, LF, NUL or other control characters. */
+export const fieldValue = z.string().max(4096).regex(/^[\t\x20-\x7e\x80-\xff]*$/, {
+  error: 'must not contain control characters such as CR, LF or NUL',
+});
+
+const headerValue = z.object({ name: headerName, value: fieldValue });
 
 function uniqueNames(list: readonly { name: string }[] | undefined, ctx: z.RefinementCtx, field: string): void {
   const seen = new Set<string>();
