@@ -3,13 +3,12 @@
  * are possible), the backend's circuit breaker (admit, wait for a connection, or answer 503
  * `upstream overflow`), attempts with per-attempt and whole-request timeouts, retries (the rule's
  * policy, else the backend's) with jittered backoff on another endpoint, outlier reporting, and the
- * response relay with backpressure. Each attempt is a small undici controller-style handler; a stale
+ * response relay with backpressure. Each attempt is a small controller-style UpstreamHandler; a stale
  * attempt's callbacks are ignored.
  *
  * Per attempt the bookkeeping is two counters up and down (the endpoint's and the backend's
  * attempts in flight); outlier detection adds a counter update per response only when it is on.
  */
-import type { Dispatcher } from 'undici';
 import { upstreamChannel, type UpstreamEvent } from '../../snapshot/index.ts';
 import type { Timer } from '../../lib/index.ts';
 import type { Host } from '../upstream/host.ts';
@@ -17,10 +16,11 @@ import { ADMIT_OVERFLOW, ADMIT_RUN, type Waiter } from '../upstream/breaker.ts';
 import { AttemptTimeout, RequestAborted, RetryStatus, classify, type FailureKind } from '../upstream/errors.ts';
 import type { Exchange } from './exchange.ts';
 import { BodyPipe, bufferBody } from './body.ts';
-import { flatFromObject, flatFromRaw, flatGet, objectFromFlat, responseHeaders, wantsTrailers } from './response-headers.ts';
+import { objectFromFlat, type UpstreamController, type UpstreamHandler, type UpstreamHeaders } from '../upstream/pool.ts';
+import { flatFromObject, flatGet, responseHeaders, wantsTrailers } from './response-headers.ts';
 
-type Controller = Dispatcher.DispatchController;
-type Headers = Record<string, string | string[] | undefined>;
+type Controller = UpstreamController;
+type Headers = UpstreamHeaders;
 
 const RETRY_BUFFER_LIMIT = 64 * 1024;
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
@@ -182,7 +182,7 @@ function endsWithLastChunk(ep: Host, x: Exchange, headers: string[]): number {
   return Number.isSafeInteger(n) && n > 0 ? n : -1;
 }
 
-class Attempt implements Dispatcher.DispatchHandler, AttemptState {
+class Attempt implements UpstreamHandler, AttemptState {
   readonly x: Exchange;
   readonly ep: Host;
   controller: Controller | null = null;
@@ -208,6 +208,8 @@ class Attempt implements Dispatcher.DispatchHandler, AttemptState {
   // HOT PATH
   #end(): void {
     this.done = true;
+    // An HTTP/1.1 connection is the controller of its next request too: never call it again.
+    this.controller = null;
     if (this.timer !== null) { this.timer.cancel(); this.timer = null; }
     this.ep.active--;
     const br = this.x.backend!.breaker;
@@ -231,14 +233,14 @@ class Attempt implements Dispatcher.DispatchHandler, AttemptState {
     if (this.done) controller.abort(this.reason ?? new RequestAborted('attempt abandoned'));
   }
 
-  /** HTTP/2 upstreams (and any pool without raw headers). */
+  /** HTTP/2 upstreams (and any pool without a flat header list). */
   onResponseStart(controller: Controller, status: number, headers: Headers): void {
     this.#start(controller, status, flatFromObject(headers), headers);
   }
 
   // HOT PATH: HTTP/1.1 upstreams; no header object is built unless a mirror comparison captures it.
-  onResponseStartRaw(controller: Controller, status: number, raw: Buffer[]): void {
-    this.#start(controller, status, flatFromRaw(raw), null);
+  onResponseStartFlat(controller: Controller, status: number, headers: string[]): void {
+    this.#start(controller, status, headers, null);
   }
 
   // HOT PATH
@@ -276,7 +278,7 @@ class Attempt implements Dispatcher.DispatchHandler, AttemptState {
     if (!x.down.write(chunk)) controller.pause();
   }
 
-  /** The last body chunk: the response ends here (undici's onResponseEnd follows and is ignored). */
+  /** The last body chunk: the response ends here (the pool's onResponseEnd follows and is ignored). */
   #endWith(chunk: Buffer): void {
     this.#end();
     this.x.down.endWith(chunk);

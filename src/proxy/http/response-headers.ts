@@ -1,24 +1,12 @@
 /**
  * Response header hygiene: upstream headers (a flat `[name, value, ...]` list with lower-case names,
- * from undici's raw header buffers or from an HTTP/2 header object) to the list sent downstream,
+ * as the HTTP/1.1 pool parses them or from an HTTP/2 header object) to the list sent downstream,
  * without hop-by-hop headers or the ones Connection names, with X-Request-Id echoed, the affinity
  * cookie set when Ferry chose one, and the rule's then the backendRef's ResponseHeaderModifiers applied.
  */
-import { util } from 'undici';
 import type { Exchange } from './exchange.ts';
 
 export type Headers = Record<string, string | string[] | undefined>;
-
-/** Raw HTTP/1.1 header buffers to a flat list: names lower-cased, values as latin1 (as undici reads them). */
-// HOT PATH
-export function flatFromRaw(raw: Buffer[]): string[] {
-  const out = new Array<string>(raw.length);
-  for (let i = 0; i < raw.length; i += 2) {
-    out[i] = util.headerNameToString(raw[i]);
-    out[i + 1] = raw[i + 1].toString('latin1');
-  }
-  return out;
-}
 
 /** A header object (HTTP/2 upstream) to a flat list; repeated fields become repeated entries. */
 export function flatFromObject(headers: Headers): string[] {
@@ -28,19 +16,6 @@ export function flatFromObject(headers: Headers): string[] {
     if (v === undefined) continue;
     if (typeof v === 'string') out.push(name, v);
     else for (let i = 0; i < v.length; i++) out.push(name, v[i]);
-  }
-  return out;
-}
-
-/** A flat list to the object shape undici's parseHeaders gives (repeated fields as arrays). */
-export function objectFromFlat(flat: string[]): Headers {
-  const out: Headers = {};
-  for (let i = 0; i < flat.length; i += 2) {
-    const name = flat[i];
-    const prev = out[name];
-    if (prev === undefined) out[name] = flat[i + 1];
-    else if (Array.isArray(prev)) prev.push(flat[i + 1]);
-    else out[name] = [prev, flat[i + 1]];
   }
   return out;
 }

@@ -17,13 +17,13 @@
  *   is one, under the same in-flight bound); one MirrorSample is published when all are in.
  */
 import { PassThrough, type Readable, type Writable } from 'node:stream';
-import type { Dispatcher } from 'undici';
 import { mirrorChannel, upstreamChannel, type UpstreamEvent } from '../../snapshot/index.ts';
 import type { Clock, Timer } from '../../lib/index.ts';
 import type { MirrorTarget } from '../filters/index.ts';
 import type { UpstreamRegistry, BackendState } from './registry.ts';
 import type { Host } from './host.ts';
 import { classify } from './errors.ts';
+import type { UpstreamController, UpstreamHandler, UpstreamHeaders } from './pool.ts';
 import { Comparison, ResponseCapture } from './compare.ts';
 
 export const MIRROR_MAX_IN_FLIGHT = 64;
@@ -158,7 +158,7 @@ function knownBodySize(x: MirrorSource): number {
 }
 
 /** One copy (mirror, or noise call to the primary backend) and its response handling. */
-class MirrorCall implements Dispatcher.DispatchHandler, PendingCall {
+class MirrorCall implements UpstreamHandler, PendingCall {
   readonly #m: Mirrorer;
   readonly #backend: BackendState;
   readonly #req: { method: string; path: string; headers: string[] };
@@ -168,7 +168,7 @@ class MirrorCall implements Dispatcher.DispatchHandler, PendingCall {
   body: Buffer | Readable | null = null;
   #ep: Host | null = null;
   #capture: ResponseCapture | null = null;
-  #controller: Dispatcher.DispatchController | null = null;
+  #controller: UpstreamController | null = null;
   #started = false;
   #done = false;
   #skipped = false;
@@ -261,18 +261,18 @@ class MirrorCall implements Dispatcher.DispatchHandler, PendingCall {
     c.then((r) => { if (this.#secondary) cmp.secondary(r); else cmp.candidate(r); });
   }
 
-  onRequestStart(controller: Dispatcher.DispatchController): void {
+  onRequestStart(controller: UpstreamController): void {
     this.#controller = controller;
     if (this.#done) controller.abort(new Error('mirror abandoned'));
   }
-  onResponseStart(_c: Dispatcher.DispatchController, status: number, headers: Record<string, string | string[] | undefined>): void {
+  onResponseStart(_c: UpstreamController, status: number, headers: UpstreamHeaders): void {
     this.#capture?.start(status, headers);
   }
-  onResponseData(_c: Dispatcher.DispatchController, chunk: Buffer): void {
+  onResponseData(_c: UpstreamController, chunk: Buffer): void {
     this.#capture?.data(chunk);
   }
   onResponseEnd(): void { this.#finish(null); }
-  onResponseError(_c: Dispatcher.DispatchController | null, err: Error): void { this.#finish(err); }
+  onResponseError(_c: UpstreamController | null, err: Error): void { this.#finish(err); }
 }
 
 /** The RequestRecord error vocabulary for a copy that got no complete answer. */

@@ -1,9 +1,12 @@
 /**
- * The pool contract shared by the HTTP/1.1 (undici) and h2c pools: dispatch with an undici v7
- * controller-style handler, so the request path drives both the same way.
+ * The pool contract shared by the HTTP/1.1 and h2c pools: a request is dispatched with a
+ * controller-style handler (the shape of undici v7's dispatch handlers), so the request path drives
+ * both pools the same way.
  */
-import type { Dispatcher } from 'undici';
 import type { Readable } from 'node:stream';
+
+/** Header or trailer fields as an object: lower-case names, repeated fields as arrays. */
+export type UpstreamHeaders = Record<string, string | string[] | undefined>;
 
 export interface UpstreamRequest {
   readonly method: string;
@@ -12,19 +15,43 @@ export interface UpstreamRequest {
   /** Flat `[name, value, ...]`, lower-case names, including `host`. */
   readonly headers: string[];
   readonly body: Buffer | Readable | null;
-  /** 0 = no limit. */
+  /** Longest wait for the response head after dispatch; 0 or absent = no limit. */
   readonly headersTimeout?: number;
+  /** Longest gap between response body bytes; 0 or absent = no limit. */
   readonly bodyTimeout?: number;
 }
 
 /**
- * An undici v7 controller-style handler. `onResponseStartRaw`, when present, replaces
- * `onResponseStart` where the pool has the raw header list (HTTP/1.1): names and values as undici
- * read them, in order, not lower-cased.
+ * What a handler can do to its request. A controller is valid from onRequestStart until the handler
+ * got onResponseEnd or onResponseError; the HTTP/1.1 pool hands the same object (its connection) to
+ * the connection's next request, so a handler must not call it after either.
  */
-export type UpstreamHandler = Dispatcher.DispatchHandler & {
-  onResponseStartRaw?(controller: Dispatcher.DispatchController, status: number, rawHeaders: Buffer[]): void;
-};
+export interface UpstreamController {
+  readonly paused: boolean;
+  readonly aborted: boolean;
+  readonly reason: Error | null;
+  /** Stop delivering response data until resume(). */
+  pause(): void;
+  resume(): void;
+  /** Fail the request with `reason` (onResponseError, once; never after onResponseEnd). */
+  abort(reason: Error): void;
+}
+
+/**
+ * The callbacks of one request. `onRequestStart` may come twice when the HTTP/1.1 pool retries a
+ * request transparently on a fresh connection (a kept-alive connection closed under it before any
+ * response byte); the later controller replaces the earlier one. `onResponseStartFlat`, when present,
+ * replaces `onResponseStart` where the pool has the flat header list (HTTP/1.1), so no header object
+ * is built. `onResponseError` gets a null controller when the request never started.
+ */
+export interface UpstreamHandler {
+  onRequestStart?(controller: UpstreamController, context: object): void;
+  onResponseStart?(controller: UpstreamController, status: number, headers: UpstreamHeaders, statusText?: string): void;
+  onResponseStartFlat?(controller: UpstreamController, status: number, headers: string[]): void;
+  onResponseData?(controller: UpstreamController, chunk: Buffer): void;
+  onResponseEnd?(controller: UpstreamController, trailers: UpstreamHeaders): void;
+  onResponseError?(controller: UpstreamController | null, err: Error): void;
+}
 
 export interface UpstreamPool {
   readonly protocol: 'http1' | 'h2c';
@@ -34,4 +61,18 @@ export interface UpstreamPool {
   /** Stop taking requests, let in-flight ones finish. */
   close(): Promise<void>;
   destroy(): Promise<void>;
+}
+
+/** A flat list (lower-case names) to a header object; repeated fields become arrays. */
+export function objectFromFlat(flat: string[]): UpstreamHeaders {
+  const out: UpstreamHeaders = {};
+  for (let i = 0; i < flat.length; i += 2) {
+    const name = flat[i];
+    // Own properties only: a field named `constructor` must not find Object.prototype's.
+    const prev = Object.hasOwn(out, name) ? out[name] : undefined;
+    if (prev === undefined) out[name] = flat[i + 1];
+    else if (Array.isArray(prev)) prev.push(flat[i + 1]);
+    else out[name] = [prev, flat[i + 1]];
+  }
+  return out;
 }
