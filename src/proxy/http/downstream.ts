@@ -1,9 +1,9 @@
 /**
- * The client side of one exchange, the same shape for HTTP/1.1 (IncomingMessage/ServerResponse) and
- * HTTP/2 (a core ServerHttp2Stream), so the request path is written once. Header lists are flat
+ * The client side of one exchange, the same shape for HTTP/1.1 (Ferry's own connection handler, see
+ * h1/downstream.ts), HTTP/2 (a core ServerHttp2Stream, here) and WebSocket handshakes
+ * (ws/raw-downstream.ts), so the request path is written once. Header lists are flat
  * `[name, value, ...]` with lower-case names.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ServerHttp2Stream, OutgoingHttpHeaders } from 'node:http2';
 import type { Readable } from 'node:stream';
 
@@ -29,63 +29,6 @@ export interface Downstream {
   abort(): void;
   /** Ask for the connection to close after this response (drain, framing errors). */
   closeAfter(): void;
-}
-
-export class H1Downstream implements Downstream {
-  readonly protocol = 'HTTP/1.1';
-  readonly body: Readable;
-  headersSent = false;
-  readonly #res: ServerResponse;
-  #listener: DownstreamListener | null = null;
-  #close = false;
-
-  readonly #drain: { readonly draining: boolean };
-
-  /** `drain.draining` is read when the response starts, so draining closes kept-alive connections. */
-  constructor(req: IncomingMessage, res: ServerResponse, drain: { readonly draining: boolean }) {
-    this.body = req;
-    this.#res = res;
-    this.#drain = drain;
-  }
-
-  listen(l: DownstreamListener): void {
-    this.#listener = l;
-    this.#res.once('close', () => l.onDownstreamClose());
-  }
-
-  closeAfter(): void { this.#close = true; }
-
-  // HOT PATH
-  respond(status: number, headers: string[], endStream: boolean): void {
-    this.headersSent = true;
-    if (this.#close || this.#drain.draining) headers.push('connection', 'close');
-    const res = this.#res;
-    res.writeHead(status, headers);
-    if (endStream) res.end();
-  }
-
-  // HOT PATH
-  write(chunk: Buffer): boolean {
-    const ok = this.#res.write(chunk);
-    if (!ok) this.#res.once('drain', () => this.#listener?.onDownstreamDrain());
-    return ok;
-  }
-
-  end(trailers: Trailers | null): void {
-    if (trailers !== null) {
-      for (const k in trailers) { this.#res.addTrailers(trailers as Record<string, string>); break; }
-    }
-    this.#res.end();
-  }
-
-  // HOT PATH: one corked write of headers and body instead of write() plus end().
-  endWith(chunk: Buffer): void {
-    this.#res.end(chunk);
-  }
-
-  abort(): void {
-    this.#res.destroy();
-  }
 }
 
 function toH2Headers(status: number, headers: string[]): OutgoingHttpHeaders {

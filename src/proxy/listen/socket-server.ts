@@ -1,37 +1,26 @@
 /**
  * One bound socket and everything on it. Cleartext sockets sniff each connection for the HTTP/2
- * preface (prior-knowledge h2c) and hand it to an http.Server or an Http2Server; TLS sockets pick by
- * ALPN the same way, with certificates chosen by SNI. Both servers carry the hardening limits in
- * ProxyLimits (header size and count, headers/request/keep-alive timeouts, requests per connection,
- * HTTP/2 stream concurrency), and every socket, session and stream has an error handler. The runtime
- * (routes for this socket) is swapped in place by apply(); drain() stops accepting, closes idle and
- * HTTP/2 (GOAWAY) connections, waits for in-flight requests, then destroys what is left.
+ * preface (prior-knowledge h2c) and hand it to Ferry's HTTP/1.1 connection handler (h1/) or to an
+ * Http2Server; TLS sockets pick by ALPN the same way, with certificates chosen by SNI. Both carry the
+ * hardening limits in ProxyLimits (header size and count, headers/request/keep-alive timeouts,
+ * requests per connection, HTTP/2 stream concurrency), and every socket, session and stream has an
+ * error handler. The runtime (routes for this socket) is swapped in place by apply(); drain() stops
+ * accepting, closes idle HTTP/1.1 and HTTP/2 (GOAWAY) connections, waits for in-flight requests,
+ * then destroys what is left.
  */
-import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import http2, { type Http2Session, type ServerHttp2Stream, type IncomingHttpHeaders } from 'node:http2';
 import net from 'node:net';
 import tls from 'node:tls';
-import type { Duplex } from 'node:stream';
 import type { SocketRuntime } from '../config/socket-runtime.ts';
 import type { ProxyCore, SocketContext } from '../http/context.ts';
 import { Exchange } from '../http/exchange.ts';
-import { H1Downstream, H2Downstream } from '../http/downstream.ts';
-import { handleUpgrade, isWebSocketUpgrade } from '../ws/websocket.ts';
+import { H2Downstream } from '../http/downstream.ts';
+import { H1Connections } from '../h1/connections.ts';
 import type { BoundSocket, ResolvedLimits } from '../types.ts';
 import { ALPN, buildTls, type TlsRuntime } from './tls.ts';
 import { sniffPreface } from './sniff.ts';
 
 const noop = () => {};
-
-function rejectClient(err: Error & { code?: string }, socket: Duplex): void {
-  const s = socket as net.Socket & { _httpMessage?: unknown };
-  if (s.writable && !s._httpMessage && err.code !== 'ECONNRESET') {
-    const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
-    s.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
-  }
-  s.destroySoon?.();
-  setImmediate(() => s.destroy());
-}
 
 export class SocketServer implements SocketContext {
   runtime: SocketRuntime;
@@ -40,8 +29,7 @@ export class SocketServer implements SocketContext {
   inflight = 0;
   readonly protocol: 'HTTP' | 'HTTPS';
   bound: BoundSocket;
-  readonly #limits: ResolvedLimits;
-  readonly #h1: http.Server;
+  readonly #h1: H1Connections;
   readonly #h2: http2.Http2Server;
   readonly #listener: net.Server;
   #tls: TlsRuntime | null = null;
@@ -52,27 +40,10 @@ export class SocketServer implements SocketContext {
   private constructor(runtime: SocketRuntime, core: ProxyCore, limits: ResolvedLimits) {
     this.runtime = runtime;
     this.core = core;
-    this.#limits = limits;
     this.protocol = runtime.spec.protocol;
     this.bound = { key: runtime.spec.key, host: runtime.spec.bindHost, port: runtime.spec.bindPort, protocol: this.protocol };
 
-    const h1 = http.createServer({
-      maxHeaderSize: limits.maxHeaderBytes,
-      headersTimeout: limits.headersTimeoutMs,
-      requestTimeout: limits.requestTimeoutMs,
-      keepAliveTimeout: limits.keepAliveTimeoutMs,
-      connectionsCheckingInterval: 1_000,
-      requireHostHeader: true,
-      joinDuplicateHeaders: false,
-      shouldUpgradeCallback: isWebSocketUpgrade,
-    }, this.#onRequest);
-    h1.maxHeadersCount = limits.maxHeadersCount;
-    h1.maxRequestsPerSocket = limits.maxRequestsPerSocket;
-    h1.on('clientError', rejectClient);
-    h1.on('upgrade', (req: IncomingMessage, socket: net.Socket, head: Buffer) => handleUpgrade(this, req, socket, head));
-    // The server never listens itself; 'listening' starts its timeout bookkeeping.
-    h1.emit('listening');
-    this.#h1 = h1;
+    this.#h1 = new H1Connections(this, limits);
 
     const h2 = http2.createServer({
       settings: { maxConcurrentStreams: limits.h2MaxConcurrentStreams, maxHeaderListSize: limits.maxHeaderBytes, enablePush: false },
@@ -105,7 +76,7 @@ export class SocketServer implements SocketContext {
         const wanted = this.#tls!.select((socket as tls.TLSSocket & { servername?: string }).servername || '').minVersion;
         if (wanted === 'TLSv1.3' && socket.getProtocol() !== 'TLSv1.3') { socket.destroy(); return; }
         if (socket.alpnProtocol === 'h2') this.#h2.emit('connection', socket);
-        else this.#h1.emit('connection', socket);
+        else this.#h1.accept(socket, null);
       });
       server.on('tlsClientError', noop);
       this.#listener = server;
@@ -117,8 +88,7 @@ export class SocketServer implements SocketContext {
             socket.unshift(first);
             this.#h2.emit('connection', socket);
           } else {
-            this.#h1.emit('connection', socket);
-            socket.emit('data', first);
+            this.#h1.accept(socket, first);
           }
         });
       });
@@ -135,7 +105,7 @@ export class SocketServer implements SocketContext {
   static open(runtime: SocketRuntime, core: ProxyCore, limits: ResolvedLimits): Promise<SocketServer> {
     const s = new SocketServer(runtime, core, limits);
     return new Promise((resolve, reject) => {
-      const onError = (err: Error) => reject(err);
+      const onError = (err: Error) => { s.#h1.stop(); reject(err); };
       s.#listener.once('error', onError);
       s.#listener.listen({ host: runtime.spec.bindHost, port: runtime.spec.bindPort }, () => {
         s.#listener.off('error', onError);
@@ -157,16 +127,6 @@ export class SocketServer implements SocketContext {
     this.runtime = runtime;
   }
 
-  // HOT PATH
-  readonly #onRequest = (req: IncomingMessage, res: ServerResponse): void => {
-    const x = new Exchange(this, new H1Downstream(req, res, this), req.method as string, req.url as string, req.socket.remoteAddress);
-    if (req.rawHeaders.length >= this.#limits.maxHeadersCount * 2) {
-      x.down.closeAfter();
-      return x.localReply(431, 'too many header fields', 'bad_request');
-    }
-    x.run(req.rawHeaders, null, req.httpVersionMinor === 0 && req.httpVersionMajor === 1);
-  };
-
   readonly #onStream = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, flags: number, rawHeaders: string[]): void => {
     stream.on('error', noop);
     const x = new Exchange(this, new H2Downstream(stream), String(headers[':method']), headers[':path'] ?? '', stream.session?.socket?.remoteAddress);
@@ -181,7 +141,7 @@ export class SocketServer implements SocketContext {
   async drain(graceMs: number): Promise<void> {
     this.draining = true;
     const closed = new Promise<void>((resolve) => this.#listener.close(() => resolve()));
-    this.#h1.closeIdleConnections();
+    this.#h1.closeIdle();
     for (const session of this.#sessions) session.close();
     if (this.inflight > 0 && graceMs > 0) {
       await new Promise<void>((resolve) => {
@@ -191,7 +151,7 @@ export class SocketServer implements SocketContext {
     }
     for (const session of this.#sessions) session.destroy();
     for (const socket of this.#connections) socket.destroy();
-    this.#h1.close();
+    this.#h1.stop();
     await closed;
   }
 }

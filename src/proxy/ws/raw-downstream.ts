@@ -2,12 +2,12 @@
  * A Downstream over a raw client socket taken over by an HTTP/1.1 upgrade: lets local replies (404,
  * 503, redirects) and relayed non-101 handshake answers reuse the ordinary request path.
  */
-import http from 'node:http';
 import type net from 'node:net';
 import type { Downstream, DownstreamListener } from '../http/downstream.ts';
+import { statusLine } from '../h1/response-writer.ts';
 
 export function serializeHead(status: number, headers: readonly string[]): string {
-  let head = `HTTP/1.1 ${status} ${http.STATUS_CODES[status] ?? 'Unknown'}\r\n`;
+  let head = statusLine(status);
   for (let i = 0; i < headers.length; i += 2) head += `${headers[i]}: ${headers[i + 1]}\r\n`;
   return head + '\r\n';
 }
@@ -33,7 +33,7 @@ export class RawDownstream implements Downstream {
     this.headersSent = true;
     if (status !== 101) headers.push('connection', 'close');
     this.#socket.write(serializeHead(status, headers));
-    if (endStream) this.#socket.end();
+    if (endStream) this.#close();
   }
 
   write(chunk: Buffer): boolean {
@@ -41,11 +41,18 @@ export class RawDownstream implements Downstream {
   }
 
   endWith(chunk: Buffer): void {
-    this.#socket.end(chunk);
+    this.#close(chunk);
   }
 
   end(): void {
-    this.#socket.end();
+    this.#close();
+  }
+
+  /** Ends a local reply; the socket (paused since the upgrade) reads on, discarding, so the client's close is seen. */
+  #close(last: Buffer | null = null): void {
+    if (last === null) this.#socket.end();
+    else this.#socket.end(last);
+    this.#socket.resume();
   }
 
   abort(): void {

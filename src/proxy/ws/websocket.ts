@@ -6,7 +6,6 @@
  */
 import { createHash } from 'node:crypto';
 import net from 'node:net';
-import type { IncomingMessage } from 'node:http';
 import { Exchange } from '../http/exchange.ts';
 import type { SocketContext } from '../http/context.ts';
 import { firstHeader } from '../route/route-table.ts';
@@ -16,20 +15,27 @@ const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 const MAX_HEAD = 16 * 1024;
 const HOP = new Set(['connection', 'upgrade', 'keep-alive', 'transfer-encoding', 'proxy-connection', 'x-request-id']);
 
-export function isWebSocketUpgrade(req: IncomingMessage): boolean {
-  const u = req.headers.upgrade;
-  return typeof u === 'string' && u.toLowerCase() === 'websocket';
+/** The Upgrade value of a request whose Connection names `upgrade` asks for a WebSocket. */
+export function isWebSocketUpgrade(upgrade: string): boolean {
+  return upgrade.toLowerCase() === 'websocket';
 }
 
 export function acceptFor(key: string): string {
   return createHash('sha1').update(key + GUID).digest('base64');
 }
 
-export function handleUpgrade(sc: SocketContext, req: IncomingMessage, socket: net.Socket, head: Buffer): void {
+/**
+ * Serves an upgrade request taken off an HTTP/1.1 connection: `headers` is the flat, lower-cased
+ * header list; `early` holds bytes the client sent after the head, forwarded once the upstream is
+ * connected. The socket is paused; the tunnel resumes it.
+ */
+export function handleUpgrade(
+  sc: SocketContext, method: string, target: string, headers: string[], socket: net.Socket, early: Buffer, clientAddress: string | undefined,
+): void {
   socket.on('error', () => {});
-  const x = new Exchange(sc, new RawDownstream(socket), req.method as string, req.url as string, socket.remoteAddress);
-  x.onRouted = (routed) => tunnel(routed, socket, head);
-  x.run(req.rawHeaders, null, false);
+  const x = new Exchange(sc, new RawDownstream(socket), method, target, clientAddress);
+  x.onRouted = (routed) => tunnel(routed, socket, early);
+  x.run(headers, null, false);
 }
 
 interface ParsedHead { status: number; headers: string[]; rest: Buffer }
@@ -102,6 +108,8 @@ function tunnel(x: Exchange, client: net.Socket, early: Buffer): void {
       // Not a valid WebSocket answer: relay it as a plain response and close both sides.
       x.error = 'upstream_rejected_upgrade';
       x.down.headersSent = true;
+      // Nothing the client sends is tunnelled now; reading on lets its close be seen.
+      client.resume();
       client.write(serializeHead(parsed.status === 101 ? 502 : parsed.status, [...out, 'connection', 'close']));
       if (parsed.status !== 101) {
         if (parsed.rest.length > 0) client.write(parsed.rest);
