@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { requestChannel } from '../snapshot/index.ts';
 import { createAccessLog } from './access-log.ts';
-import { requestRecord, startNodeProcess } from '../../test/support/index.ts';
+import { eventually, requestRecord, startNodeProcess } from '../../test/support/index.ts';
 
 function collect(): { stream: PassThrough; lines: () => Record<string, unknown>[] } {
   const stream = new PassThrough();
@@ -71,4 +71,25 @@ test('stdout destination: flush before exit loses no line', async () => {
   const lines = proc.stdout().map((l) => JSON.parse(l) as { requestId: string });
   assert.equal(lines.length, 2000);
   assert.equal(lines[1999].requestId, 'r1999');
+});
+
+test('lines are written in batches: within 100 ms of the first, or at once past 64 KiB', async (t) => {
+  const writes: number[] = [];
+  const stream = new PassThrough();
+  stream.on('data', (d: Buffer) => writes.push(d.length));
+  const log = createAccessLog({ destination: stream });
+  t.after(log.subscribe());
+  const started = Date.now();
+  requestChannel.publish(requestRecord());
+  requestChannel.publish(requestRecord());
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(writes.length, 0, 'two lines wait for their batch');
+  await eventually(() => assert.equal(writes.length, 1), { timeoutMs: 2_000 });
+  assert.ok(Date.now() - started >= 90, 'written by the batch timer');
+  const line = writes[0] / 2;
+  const many = Math.ceil((64 * 1024) / line);
+  for (let i = 0; i < many; i++) requestChannel.publish(requestRecord());
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(writes.length, 2, 'a full batch is written without waiting for the timer');
+  assert.ok(writes[1] >= 64 * 1024);
 });
