@@ -239,7 +239,7 @@ export function parseRequestHead(buf: Buffer, start: number, maxHeadBytes: numbe
   if (f.te !== null) {
     if (http10) throw bad('ERR_H1_TE_HTTP10', 'Transfer-Encoding is not allowed on HTTP/1.0');
     if (f.contentLength !== -1) throw bad('ERR_H1_CL_TE', 'Content-Length with Transfer-Encoding');
-    if (f.te !== 'chunked') throw new HttpParseError(501, 'ERR_H1_TRANSFER_CODING', 'transfer coding not implemented');
+    if (f.te !== 'chunked') throw new HttpParseError(501, 'ERR_H1_TRANSFER_CODING', 'unsupported transfer coding');
     chunked = true;
   }
   let expectContinue = false;
