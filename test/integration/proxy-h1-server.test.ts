@@ -178,6 +178,32 @@ test('keep-alive: several requests on one connection, with date and no connectio
   assert.equal(up.seen.length, 3);
 });
 
+test('a client that half-closes after its request (shutdown of its sending side) still gets the response', async (t) => {
+  let release: () => void = () => {};
+  const answered = new Promise<void>((resolve) => { release = resolve; });
+  const up = await echoUpstream(t, (_req, res) => { void answered.then(() => res.end('late')); });
+  const port = await proxyTo(t, up.port);
+  const c = await RawClient.open(t, port);
+  c.send('GET /half HTTP/1.1\r\nHost: h\r\n\r\n');
+  c.socket.end();
+  await eventually(() => assert.equal(up.seen.length, 1));
+  release();
+  const [r] = await c.waitResponses(1);
+  assert.equal(r.status, 200);
+  assert.equal(r.body, 'late');
+  await c.waitClosed();
+});
+
+test('an idle keep-alive connection the client shuts down is closed at once, not at the keep-alive timeout', async (t) => {
+  const up = await echoUpstream(t, (_req, res) => res.end('ok'));
+  const port = await proxyTo(t, up.port, { keepAliveTimeoutMs: 60_000 });
+  const c = await RawClient.open(t, port);
+  c.send('GET / HTTP/1.1\r\nHost: h\r\n\r\n');
+  await c.waitResponses(1);
+  c.socket.end();
+  await c.waitClosed(2_000);
+});
+
 test('HTTP/1.0: closed after the response unless keep-alive was asked; close-delimited body without Content-Length', async (t) => {
   const up = await echoUpstream(t, (req, res) => {
     if (req.url === '/stream') { res.write('ab'); res.end('cd'); return; }

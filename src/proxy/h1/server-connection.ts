@@ -65,6 +65,8 @@ export class H1ServerConnection implements BodySource {
   /** Ferry ended its side of the connection (or the connection is gone, or was handed to a tunnel). */
   #closing = false;
   #detached = false;
+  /** The client shut down its sending side: answer what it asked, then close. */
+  #peerEnded = false;
   // Timestamps (Date.now()) for the sweep; 0 when not running.
   /** First byte of the head being received (the connection's start for its first request). */
   #headSince: number;
@@ -80,6 +82,7 @@ export class H1ServerConnection implements BodySource {
     this.clientAddress = socket.remoteAddress;
     this.#headSince = Date.now();
     socket.on('data', this.#onData);
+    socket.on('end', this.#onEnd);
     socket.on('drain', this.#onDrain);
     socket.on('close', this.#onClose);
   }
@@ -92,6 +95,25 @@ export class H1ServerConnection implements BodySource {
     this.#off = 0;
     try {
       this.#drive();
+    } catch {
+      this.socket.destroy();
+    }
+  };
+
+  /**
+   * The client half-closed (listening sockets allow half-open connections, as node:http does): a
+   * request being answered still gets its response, with `connection: close`; a body cut short, a
+   * partial head or an idle connection ends here.
+   */
+  readonly #onEnd = (): void => {
+    this.#peerEnded = true;
+    if (this.#closing) return;
+    try {
+      if (this.#bodyState !== BODY_NONE) {
+        this.socket.destroy();
+        return;
+      }
+      if (this.#current === null && !this.#nextAfterDrain) this.#closeGracefully();
     } catch {
       this.socket.destroy();
     }
@@ -200,6 +222,7 @@ export class H1ServerConnection implements BodySource {
     this.#closing = true;
     this.#owner.remove(this);
     socket.off('data', this.#onData);
+    socket.off('end', this.#onEnd);
     socket.off('drain', this.#onDrain);
     socket.off('close', this.#onClose);
     // Whatever the client sends next waits in the socket until the tunnel reads it.
@@ -290,7 +313,7 @@ export class H1ServerConnection implements BodySource {
   /** Whether the connection must close after the response being started. */
   mustClose(): boolean {
     const max = this.#owner.limits.maxRequestsPerSocket;
-    return !this.#keepAlive || !this.#received || this.#owner.sc.draining || (max > 0 && this.#requests >= max);
+    return !this.#keepAlive || !this.#received || this.#peerEnded || this.#owner.sc.draining || (max > 0 && this.#requests >= max);
   }
 
   /** The response of the request in progress has been written to the socket in full. */

@@ -65,6 +65,7 @@ export class SocketServer implements SocketContext {
       const server = tls.createServer({
         ...this.#tls.defaults,
         noDelay: true,
+        allowHalfOpen: true,
         ALPNProtocols: ALPN,
         handshakeTimeout: limits.headersTimeoutMs,
         SNICallback: (servername, cb) => {
@@ -81,7 +82,7 @@ export class SocketServer implements SocketContext {
       server.on('tlsClientError', noop);
       this.#listener = server;
     } else {
-      this.#listener = net.createServer({ noDelay: true }, (socket) => {
+      this.#listener = net.createServer({ noDelay: true, allowHalfOpen: true }, (socket) => {
         sniffPreface(socket, limits.headersTimeoutMs, (isH2, first) => {
           if (isH2) {
             socket.pause();
