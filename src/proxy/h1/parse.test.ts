@@ -143,3 +143,42 @@ test('invalid response heads are refused', () => {
     assert.throws(() => res(s), HttpParseError, JSON.stringify(s));
   }
 });
+
+test('smuggler-style mutations around Transfer-Encoding never leave framing and forwarded fields disagreeing', () => {
+  // The gadget families of defparam/smuggler: every byte 0x00–0xff before the name, between name and
+  // colon, after the colon, inside and after the value, with and without a Content-Length beside it.
+  const placements = [
+    (b: string) => `${b}Transfer-Encoding: chunked`,
+    (b: string) => `Transfer-Encoding${b}: chunked`,
+    (b: string) => `Transfer-Encoding:${b}chunked`,
+    (b: string) => `Transfer-Encoding: ${b}chunked`,
+    (b: string) => `Transfer-Encoding: chun${b}ked`,
+    (b: string) => `Transfer-Encoding: chunked${b}`,
+    (b: string) => `Transfer${b}Encoding: chunked`,
+  ];
+  let tried = 0;
+  let accepted = 0;
+  for (const withLength of [false, true]) {
+    for (const place of placements) {
+      for (let c = 0; c < 256; c++) {
+        const line = place(String.fromCharCode(c));
+        const wire = `POST / HTTP/1.1\r\nHost: a\r\n${withLength ? 'Content-Length: 5\r\n' : ''}${line}\r\n\r\n`;
+        tried++;
+        let h;
+        try { h = req(wire); } catch (e) { assert.ok(e instanceof HttpParseError, JSON.stringify(wire)); continue; }
+        assert.ok(h !== null, JSON.stringify(wire));
+        accepted++;
+        const names = h.headers.filter((_, i) => i % 2 === 0);
+        const te = names.filter((n) => n === 'transfer-encoding').length;
+        const cl = names.filter((n) => n === 'content-length').length;
+        assert.ok(!(te > 0 && cl > 0), `CL and TE both accepted: ${JSON.stringify(wire)}`);
+        assert.equal(h.chunked, te === 1, `framing disagrees with the fields: ${JSON.stringify(wire)}`);
+        if (te === 1) assert.equal(h.headers[h.headers.indexOf('transfer-encoding') + 1].toLowerCase(), 'chunked', JSON.stringify(wire));
+        assert.equal(h.contentLength, cl === 1 ? 5 : -1, JSON.stringify(wire));
+        for (const n of names) assert.match(n, /^[!#$%&'*+\-.^_`|~0-9a-z]+$/, JSON.stringify(wire));
+      }
+    }
+  }
+  assert.equal(tried, 2 * 7 * 256);
+  assert.ok(accepted > 0 && accepted < tried);
+});
