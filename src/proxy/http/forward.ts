@@ -17,13 +17,13 @@ import { AttemptTimeout, RequestAborted, RetryStatus, classify, type FailureKind
 import type { Exchange } from './exchange.ts';
 import { BodyPipe, bufferBody } from './body.ts';
 import { objectFromFlat, type UpstreamController, type UpstreamHandler, type UpstreamHeaders } from '../upstream/pool.ts';
+import { isIdempotent } from '../upstream/retry-policy.ts';
 import { flatFromObject, flatGet, responseHeaders, wantsTrailers } from './response-headers.ts';
 
 type Controller = UpstreamController;
 type Headers = UpstreamHeaders;
 
 const RETRY_BUFFER_LIMIT = 64 * 1024;
-const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
 
 function publish(type: UpstreamEvent['type'], x: Exchange, ep: Host): void {
   if (upstreamChannel.hasSubscribers) {
@@ -133,7 +133,7 @@ function canRetry(x: Exchange, kind: FailureKind): boolean {
   if (kind === 'connect') { if (!p.onConnect) return false; }
   else if (kind === 'reset') { if (!p.onReset) return false; }
   else if (kind === 'timeout') { if (!p.onTimeout) return false; }
-  if (kind !== 'connect' && !p.nonIdempotent && !IDEMPOTENT.has(x.method)) return false;
+  if (kind !== 'connect' && !p.nonIdempotent && !isIdempotent(x.method)) return false;
   // A retry budget, when the policy has one, replaces the maxRetries breaker (as in Envoy).
   const br = x.backend!.breaker;
   const limit = p.budgetPercent >= 0 ? Math.max(p.budgetMin, (p.budgetPercent * br.running) / 100) : br.spec.maxRetries;
@@ -208,7 +208,6 @@ class Attempt implements UpstreamHandler, AttemptState {
   // HOT PATH
   #end(): void {
     this.done = true;
-    // An HTTP/1.1 connection is the controller of its next request too: never call it again.
     this.controller = null;
     if (this.timer !== null) { this.timer.cancel(); this.timer = null; }
     this.ep.active--;

@@ -36,9 +36,6 @@ export const UPSTREAM_CLOSED = 'ERR_UPSTREAM_CLOSED';
 export const UPSTREAM_PROTOCOL = 'ERR_UPSTREAM_PROTOCOL';
 /** The request body did not match its Content-Length, or failed. */
 export const UPSTREAM_REQUEST_BODY = 'ERR_UPSTREAM_REQUEST_BODY';
-/** The request's headersTimeout / bodyTimeout passed. */
-export const UPSTREAM_HEADERS_TIMEOUT = 'ERR_UPSTREAM_HEADERS_TIMEOUT';
-export const UPSTREAM_BODY_TIMEOUT = 'ERR_UPSTREAM_BODY_TIMEOUT';
 
 /** A failure of an upstream connection, with a `code` classify() understands. */
 export class UpstreamError extends Error {
@@ -56,15 +53,10 @@ const CONNECT_CODES = new Set([
   UPSTREAM_CONNECT_TIMEOUT, UPSTREAM_POOL_CLOSED,
 ]);
 
-const TIMEOUT_CODES = new Set([UPSTREAM_HEADERS_TIMEOUT, UPSTREAM_BODY_TIMEOUT]);
-
 export function classify(err: Error): FailureKind {
   if (err instanceof AttemptTimeout) return 'timeout';
   if (err instanceof RetryStatus) return 'status';
   const code = (err as { code?: string }).code;
-  if (code !== undefined) {
-    if (CONNECT_CODES.has(code)) return 'connect';
-    if (TIMEOUT_CODES.has(code)) return 'timeout';
-  }
+  if (code !== undefined && CONNECT_CODES.has(code)) return 'connect';
   return 'reset';
 }

@@ -1,17 +1,18 @@
 /**
  * One HTTP/1.1 connection to an upstream on a raw net.Socket: it writes a request (h1-request-writer),
- * frames the response itself (h1/parse.ts, h1/chunked.ts) and drives the request's UpstreamHandler,
- * acting as that request's controller. Socket listeners are installed once per connection; the request
- * in flight lives in fields, so a kept-alive connection serves request after request without
- * allocating closures or listeners. The pool (h1-pool.ts) decides where connections come from and go.
+ * frames the response itself (h1/parse.ts, h1/chunked.ts) and drives the request's UpstreamHandler
+ * through a small per-request controller (H1RequestControl). Socket listeners are installed once per
+ * connection; the request in flight lives in fields, so a kept-alive connection serves request after
+ * request without allocating closures or listeners. The pool (h1-pool.ts) decides where connections come from and go.
  */
 import type { Socket } from 'node:net';
 import { HttpParseError, parseResponseHead, type ResponseHead } from '../h1/parse.ts';
 import { ChunkedDecoder } from '../h1/chunked.ts';
 import { objectFromFlat, type UpstreamController, type UpstreamHandler, type UpstreamHeaders, type UpstreamRequest } from './pool.ts';
 import { RequestWriter, type RequestWriterOwner } from './h1-request-writer.ts';
+import { isIdempotent } from './retry-policy.ts';
 import {
-  UPSTREAM_BODY_TIMEOUT, UPSTREAM_CLOSED, UPSTREAM_CONNECT_TIMEOUT, UPSTREAM_HEADERS_TIMEOUT, UPSTREAM_PROTOCOL, UpstreamError, classify,
+  UPSTREAM_CLOSED, UPSTREAM_CONNECT_TIMEOUT, UPSTREAM_PROTOCOL, UpstreamError, classify,
 } from './errors.ts';
 
 const MAX_HEAD_BYTES = 64 * 1024;
@@ -41,12 +42,8 @@ export interface ConnectionOwner {
   retry(req: UpstreamRequest, handler: UpstreamHandler): void;
 }
 
-/** Requests that may be sent twice (RFC 9110 §9.2.2). */
-function idempotent(method: string): boolean {
-  return method === 'GET' || method === 'HEAD' || method === 'OPTIONS' || method === 'TRACE' || method === 'PUT' || method === 'DELETE';
-}
 
-export class H1Connection implements UpstreamController, RequestWriterOwner {
+export class H1Connection implements RequestWriterOwner {
   readonly socket: Socket;
   readonly #owner: ConnectionOwner;
   readonly #writer: RequestWriter;
@@ -71,13 +68,9 @@ export class H1Connection implements UpstreamController, RequestWriterOwner {
   /** The whole request is in the socket. */
   #written = false;
   #headRequest = false;
-  /** Epoch ms by which the response head must be in; 0 = no limit. */
-  #headersDeadline = 0;
-  #bodyTimeoutMs = 0;
-  #lastBodyAt = 0;
+  /** The controller of the request in flight (null when idle). */
+  #control: H1RequestControl | null = null;
   #paused = false;
-  #aborted = false;
-  #reason: Error | null = null;
 
   // Its response.
   #phase = P_HEAD;
@@ -108,9 +101,9 @@ export class H1Connection implements UpstreamController, RequestWriterOwner {
     if (connectTimeoutMs > 0) this.#connectTimer = setTimeout(this.#onConnectTimeout, connectTimeoutMs);
   }
 
+  /** The controller of the request in flight, or null. */
+  get control(): H1RequestControl | null { return this.#control; }
   get paused(): boolean { return this.#paused; }
-  get aborted(): boolean { return this.#aborted; }
-  get reason(): Error | null { return this.#reason; }
 
   /** Sends `req` and reports its response to `handler`. `reused`: the connection served a request before. */
   // HOT PATH
@@ -123,19 +116,15 @@ export class H1Connection implements UpstreamController, RequestWriterOwner {
     this.#gotBytes = false;
     this.#keepAlive = false;
     this.#paused = false;
-    this.#aborted = false;
-    this.#reason = null;
-    const ht = req.headersTimeout;
-    this.#headersDeadline = ht !== undefined && ht > 0 ? Date.now() + ht : 0;
-    const bt = req.bodyTimeout;
-    this.#bodyTimeoutMs = bt !== undefined && bt > 0 ? bt : 0;
-    handler.onRequestStart?.(this, NO_CONTEXT);
+    const control = new H1RequestControl(this);
+    this.#control = control;
+    handler.onRequestStart?.(control, NO_CONTEXT);
     if (this.#handler !== handler) return; // aborted in onRequestStart
     this.#written = false;
     if (this.#writer.write(req)) this.#written = true;
   }
 
-  // UpstreamController
+  // What the request's H1RequestControl does while it is the connection's.
 
   pause(): void {
     if (this.#handler === null || this.#paused) return;
@@ -149,14 +138,13 @@ export class H1Connection implements UpstreamController, RequestWriterOwner {
     const h = this.#handler;
     if (h === null) return;
     try {
-      if (this.#bodyTimeoutMs > 0) this.#lastBodyAt = Date.now();
       const held = this.#held;
       if (held !== null) {
         this.#held = null;
         for (let i = 0; i < held.length; i++) {
           if (this.#handler !== h) return;
           if (this.#paused) { this.#held = held.slice(i); return; }
-          h.onResponseData?.(this, held[i]);
+          h.onResponseData?.(this.#control!, held[i]);
         }
       }
       const p = this.#pending;
@@ -174,8 +162,6 @@ export class H1Connection implements UpstreamController, RequestWriterOwner {
 
   abort(reason: Error): void {
     if (this.#handler === null) return;
-    this.#aborted = true;
-    this.#reason = reason;
     this.#fail(reason);
   }
 
@@ -187,16 +173,6 @@ export class H1Connection implements UpstreamController, RequestWriterOwner {
 
   requestFailed(err: Error): void {
     this.#fail(err);
-  }
-
-  /** The pool's sweep: fails a request past its headersTimeout or bodyTimeout. */
-  checkDeadlines(now: number): void {
-    if (this.#handler === null) return;
-    if (this.#headersDeadline !== 0 && now >= this.#headersDeadline) {
-      this.#fail(new UpstreamError(UPSTREAM_HEADERS_TIMEOUT, 'upstream response head timed out'));
-    } else if (this.#bodyTimeoutMs > 0 && this.#phase !== P_HEAD && !this.#paused && now - this.#lastBodyAt >= this.#bodyTimeoutMs) {
-      this.#fail(new UpstreamError(UPSTREAM_BODY_TIMEOUT, 'upstream response body timed out'));
-    }
   }
 
   /** Closes the connection, failing the request in flight with `err`. */
@@ -303,10 +279,9 @@ export class H1Connection implements UpstreamController, RequestWriterOwner {
             continue;
           }
           const hasBody = this.#frame(head);
-          this.#headersDeadline = 0;
-          if (this.#bodyTimeoutMs > 0) this.#lastBodyAt = Date.now();
-          if (h.onResponseStartFlat !== undefined) h.onResponseStartFlat(this, status, head.headers);
-          else h.onResponseStart?.(this, status, objectFromFlat(head.headers), '');
+          const c = this.#control!;
+          if (h.onResponseStartFlat !== undefined) h.onResponseStartFlat(c, status, head.headers);
+          else h.onResponseStart?.(c, status, objectFromFlat(head.headers), '');
           if (!hasBody) {
             if (this.#handler === h) this.#complete(off >= buf.length, NO_TRAILERS);
             return;
@@ -320,8 +295,7 @@ export class H1Connection implements UpstreamController, RequestWriterOwner {
           const chunk = off === 0 && n === len ? buf : buf.subarray(off, off + n);
           off += n;
           this.#remaining -= n;
-          if (this.#bodyTimeoutMs > 0) this.#lastBodyAt = Date.now();
-          h.onResponseData?.(this, chunk);
+          h.onResponseData?.(this.#control!, chunk);
           if (this.#remaining === 0) {
             if (this.#handler === h) this.#complete(off >= len, NO_TRAILERS);
             return;
@@ -346,8 +320,7 @@ export class H1Connection implements UpstreamController, RequestWriterOwner {
           if (off >= buf.length) return;
           const chunk = off === 0 ? buf : buf.subarray(off);
           off = buf.length;
-          if (this.#bodyTimeoutMs > 0) this.#lastBodyAt = Date.now();
-          h.onResponseData?.(this, chunk);
+          h.onResponseData?.(this.#control!, chunk);
           continue;
         }
         default:
@@ -385,8 +358,7 @@ export class H1Connection implements UpstreamController, RequestWriterOwner {
       (this.#held ??= []).push(chunk);
       return;
     }
-    if (this.#bodyTimeoutMs > 0) this.#lastBodyAt = Date.now();
-    h.onResponseData?.(this, chunk);
+    h.onResponseData?.(this.#control!, chunk);
   };
 
   /** The upstream ended or the socket closed: finish what that decides, after any kept bytes. */
@@ -414,7 +386,7 @@ export class H1Connection implements UpstreamController, RequestWriterOwner {
     // A kept-alive connection the upstream closed as we reused it (the keep-alive race): nothing of
     // the request was processed, so a request that may be sent twice goes again on a new connection.
     const body = req.body;
-    if (!this.#gotBytes && this.#reused && (body === null || Buffer.isBuffer(body)) && idempotent(req.method)) {
+    if (!this.#gotBytes && this.#reused && (body === null || Buffer.isBuffer(body)) && isIdempotent(req.method)) {
       const h = this.#handler!;
       this.#clearRequest();
       this.#destroy();
@@ -440,6 +412,7 @@ export class H1Connection implements UpstreamController, RequestWriterOwner {
   // HOT PATH
   #complete(nothingAfter: boolean, trailers: UpstreamHeaders): void {
     const h = this.#handler!;
+    const c = this.#control!;
     const keep = nothingAfter && this.#keepAlive && this.#written && !this.#eof && !this.dead;
     if (!this.#written) this.#writer.stop();
     const wasPaused = this.#paused;
@@ -450,17 +423,18 @@ export class H1Connection implements UpstreamController, RequestWriterOwner {
     } else {
       this.#destroy();
     }
-    h.onResponseEnd?.(this, trailers);
+    h.onResponseEnd?.(c, trailers);
   }
 
   /** Fails the request in flight with `err` and closes the connection. */
   #fail(err: Error): void {
     const h = this.#handler;
     if (h === null) return;
+    const c = this.#control;
     this.#clearRequest();
     this.#writer.stop();
     this.#destroy();
-    h.onResponseError?.(this, err);
+    h.onResponseError?.(c, err);
   }
 
   #clearRequest(): void {
@@ -471,8 +445,7 @@ export class H1Connection implements UpstreamController, RequestWriterOwner {
     this.#held = null;
     this.#partial = null;
     this.#decoder = null;
-    this.#headersDeadline = 0;
-    this.#bodyTimeoutMs = 0;
+    this.#control = null;
   }
 
   #destroy(): void {
@@ -481,6 +454,38 @@ export class H1Connection implements UpstreamController, RequestWriterOwner {
       this.#owner.unusable(this);
     }
     if (!this.socket.destroyed) this.socket.destroy();
+  }
+}
+
+/**
+ * The controller one request gets. It acts on its connection only while that request is the
+ * connection's, so a late pause, resume or abort from a finished handler can never reach the next
+ * request the kept-alive connection serves.
+ */
+export class H1RequestControl implements UpstreamController {
+  readonly #conn: H1Connection;
+  aborted = false;
+  reason: Error | null = null;
+
+  constructor(conn: H1Connection) {
+    this.#conn = conn;
+  }
+
+  get paused(): boolean { return this.#conn.control === this && this.#conn.paused; }
+
+  pause(): void {
+    if (this.#conn.control === this) this.#conn.pause();
+  }
+
+  resume(): void {
+    if (this.#conn.control === this) this.#conn.resume();
+  }
+
+  abort(reason: Error): void {
+    if (this.#conn.control !== this) return;
+    this.aborted = true;
+    this.reason = reason;
+    this.#conn.abort(reason);
   }
 }
 

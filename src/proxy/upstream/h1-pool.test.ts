@@ -452,15 +452,6 @@ test('idle connections are closed after the keep-alive time', async (t) => {
   assert.equal(pool.size, 0);
 });
 
-test('headersTimeout fails the request as a timeout', async (t) => {
-  const up = await rawUpstream(t, () => {});
-  const pool = newPool(t, up.port);
-  const r = await send(pool, get('/', { headersTimeout: 50 }));
-  assert.deepEqual(r.events, ['request', 'error']);
-  assert.equal(classify(r.error!), 'timeout');
-  await eventually(() => up.conns[0].socket.readableEnded || up.conns[0].socket.destroyed);
-});
-
 test('pause and resume deliver every byte in order, content-length and chunked', async (t) => {
   const parts = Array.from({ length: 40 }, (_, i) => `<${i}:${'x'.repeat(i * 37)}>`);
   const whole = parts.join('');
@@ -519,6 +510,27 @@ test('abort destroys the connection and reports onResponseError once, never afte
   done.controller!.abort(new Error('late'));
   assert.deepEqual(done.events, ['request', 'start', 'end']);
   assert.equal(pool2.idleCount, 1, 'a late abort does not touch the idle connection');
+
+  // The kept-alive connection serves the next request: the first request's controller cannot reach it.
+  let secondSeen = false;
+  const slow = await rawUpstream(t, (c, _head, index) => {
+    if (index === 0) c.socket.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
+    else secondSeen = true;
+  });
+  const pool3 = newPool(t, slow.port);
+  const first = await send(pool3);
+  const second = new Recorder();
+  pool3.dispatch(get('/second'), second);
+  await eventually(() => secondSeen);
+  first.controller!.pause();
+  first.controller!.abort(new Error('late'));
+  assert.equal(first.controller!.aborted, false);
+  assert.notEqual(second.controller, first.controller);
+  slow.conns[0].socket.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
+  await second.done;
+  assert.deepEqual(second.events, ['request', 'start', 'end']);
+  assert.equal(second.body, 'ok');
+  assert.equal(slow.conns.length, 1, 'one connection served both');
 });
 
 test('close lets in-flight requests finish; dispatch after close fails; destroy fails in-flight requests', async (t) => {

@@ -3,8 +3,9 @@
  * keep-alive connections (h1-connection.ts) and a new connection whenever none is idle (no cap: the
  * backend's circuit breaker bounds concurrency). Idle connections are closed after 4 s, less than
  * typical upstream keep-alive (5 s), so Ferry rarely reuses a socket the upstream is closing; when it
- * does, the connection retries an idempotent request once on a fresh socket. Idle expiry and request
- * timeouts are enforced by one shared periodic sweep, never by a timer per request. The connect
+ * does, the connection retries an idempotent request once on a fresh socket. Idle expiry is enforced
+ * by one shared periodic sweep, never by a timer per connection. (Per-attempt and whole-request
+ * timeouts belong to the request path, forward.ts.) The connect
  * timeout is the backend policy's `connectTimeoutMs`; connection activity is published as
  * UpstreamEvents.
  */
@@ -36,8 +37,7 @@ let tick = 0;
 
 function sweepAll(): void {
   tick++;
-  const now = Date.now();
-  for (const pool of sweeping) pool.sweep(now);
+  for (const pool of sweeping) pool.sweep();
 }
 
 function watch(pool: H1Pool): void {
@@ -158,8 +158,8 @@ export class H1Pool implements UpstreamPool, ConnectionOwner {
     this.#open().start(req, handler, false);
   }
 
-  /** Closes connections idle for the keep-alive time and fails requests past their timeouts. */
-  sweep(now: number): void {
+  /** Closes connections idle for the keep-alive time. */
+  sweep(): void {
     const idle = this.#idle;
     let expired = 0;
     while (expired < idle.length && tick - idle[expired].idleTick >= this.#idleTicks) expired++;
@@ -169,7 +169,6 @@ export class H1Pool implements UpstreamPool, ConnectionOwner {
         conn.destroy(null);
       }
     }
-    for (const conn of this.#all) conn.checkDeadlines(now);
   }
 
   async close(): Promise<void> {

@@ -15,16 +15,11 @@ export interface UpstreamRequest {
   /** Flat `[name, value, ...]`, lower-case names, including `host`. */
   readonly headers: string[];
   readonly body: Buffer | Readable | null;
-  /** Longest wait for the response head after dispatch; 0 or absent = no limit. */
-  readonly headersTimeout?: number;
-  /** Longest gap between response body bytes; 0 or absent = no limit. */
-  readonly bodyTimeout?: number;
 }
 
 /**
- * What a handler can do to its request. A controller is valid from onRequestStart until the handler
- * got onResponseEnd or onResponseError; the HTTP/1.1 pool hands the same object (its connection) to
- * the connection's next request, so a handler must not call it after either.
+ * What a handler can do to its request, from onRequestStart until onResponseEnd or onResponseError;
+ * calls after that do nothing (a kept-alive connection may be serving another request by then).
  */
 export interface UpstreamController {
   readonly paused: boolean;

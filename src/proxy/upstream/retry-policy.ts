@@ -5,6 +5,13 @@
  */
 import type { BackendRetrySpec, RetrySpec } from '../../snapshot/index.ts';
 
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
+
+/** Methods that may be sent twice (RFC 9110 §9.2.2). */
+export function isIdempotent(method: string): boolean {
+  return IDEMPOTENT.has(method);
+}
+
 export interface RetryPolicy {
   /** Retries after the first attempt. */
   readonly attempts: number;
