@@ -10,9 +10,11 @@ import { Exchange } from '../http/exchange.ts';
 import type { SocketContext } from '../http/context.ts';
 import { firstHeader } from '../route/route-table.ts';
 import { RawDownstream, serializeHead } from './raw-downstream.ts';
+import { parseResponseHead } from '../h1/parse.ts';
 
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 const MAX_HEAD = 16 * 1024;
+const MAX_FIELDS = 100;
 const HOP = new Set(['connection', 'upgrade', 'keep-alive', 'transfer-encoding', 'proxy-connection', 'x-request-id']);
 
 /** The Upgrade value of a request whose Connection names `upgrade` asks for a WebSocket. */
@@ -40,19 +42,15 @@ export function handleUpgrade(
 
 interface ParsedHead { status: number; headers: string[]; rest: Buffer }
 
+/** The upstream's answer to the handshake, read by the same strict parser as every HTTP/1.1 response. */
 function parseHead(buf: Buffer): ParsedHead | null | 'invalid' {
-  const end = buf.indexOf('\r\n\r\n');
-  if (end < 0) return buf.length > MAX_HEAD ? 'invalid' : null;
-  const lines = buf.subarray(0, end).toString('latin1').split('\r\n');
-  const m = /^HTTP\/1\.[01] (\d{3})/.exec(lines[0]);
-  if (m === null) return 'invalid';
-  const headers: string[] = [];
-  for (let i = 1; i < lines.length; i++) {
-    const colon = lines[i].indexOf(':');
-    if (colon <= 0) return 'invalid';
-    headers.push(lines[i].slice(0, colon).trim().toLowerCase(), lines[i].slice(colon + 1).trim());
+  let head;
+  try {
+    head = parseResponseHead(buf, 0, MAX_HEAD, MAX_FIELDS);
+  } catch {
+    return 'invalid';
   }
-  return { status: Number(m[1]), headers, rest: buf.subarray(end + 4) };
+  return head === null ? null : { status: head.status, headers: head.headers, rest: buf.subarray(head.end) };
 }
 
 function tunnel(x: Exchange, client: net.Socket, early: Buffer): void {
