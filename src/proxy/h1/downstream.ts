@@ -12,7 +12,8 @@ import type { Readable } from 'node:stream';
 import type { Downstream, DownstreamListener, Trailers } from '../http/downstream.ts';
 import type { H1ServerConnection } from './server-connection.ts';
 import { emptyBody } from './request-body.ts';
-import { CRLF, LAST_CHUNK, httpDate, statusLine, writeMessage } from './response-writer.ts';
+import { CRLF, LAST_CHUNK, httpDate, statusLine } from './response-writer.ts';
+import { writeMessage } from './write-message.ts';
 
 const FRAMING_NONE = 0;
 const FRAMING_LENGTH = 1;

@@ -8,10 +8,10 @@ import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import type { UpstreamRequest } from './pool.ts';
 import { UPSTREAM_REQUEST_BODY, UpstreamError } from './errors.ts';
+import { writeMessage } from '../h1/write-message.ts';
 
 /** Heads and bodies up to this size go out as one buffer; larger bodies are written corked, uncopied. */
 const noop = (): void => {};
-const COPY_LIMIT = 16 * 1024;
 const CRLF = Buffer.from('\r\n', 'latin1');
 const LAST_CHUNK = Buffer.from('0\r\n\r\n', 'latin1');
 
@@ -68,7 +68,7 @@ export class RequestWriter {
     }
     if (Buffer.isBuffer(body)) {
       head += 'content-length: ' + body.length + '\r\n\r\n';
-      writeWhole(socket, head, body);
+      writeMessage(socket, head, body, '');
       return true;
     }
     return this.#stream(body as Readable, head, clientLength);
@@ -167,23 +167,4 @@ export class RequestWriter {
     // Destroyed without an error and before its end (the client went away).
     this.#fail('request body closed before its end');
   };
-}
-
-/** Head and body in one write: copied into one buffer when small, else corked into one writev. */
-// HOT PATH
-function writeWhole(socket: Socket, head: string, body: Buffer): void {
-  const n = body.length;
-  if (n === 0) { socket.write(head, 'latin1'); return; }
-  if (n <= COPY_LIMIT) {
-    const hl = head.length;
-    const out = Buffer.allocUnsafe(hl + n);
-    out.write(head, 0, hl, 'latin1');
-    body.copy(out, hl);
-    socket.write(out);
-    return;
-  }
-  socket.cork();
-  socket.write(head, 'latin1');
-  socket.write(body);
-  socket.uncork();
 }
