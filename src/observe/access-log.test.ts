@@ -4,8 +4,8 @@ import { PassThrough } from 'node:stream';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { requestChannel } from '../snapshot/index.ts';
-import { createAccessLog } from './access-log.ts';
+import { requestChannel, type RequestRecord } from '../snapshot/index.ts';
+import { accessLogEntry, accessLogLine, createAccessLog } from './access-log.ts';
 import { eventually, requestRecord, startNodeProcess } from '../../test/support/index.ts';
 
 function collect(): { stream: PassThrough; lines: () => Record<string, unknown>[] } {
@@ -92,4 +92,36 @@ test('lines are written in batches: within 100 ms of the first, or at once past 
   await new Promise((resolve) => setImmediate(resolve));
   assert.equal(writes.length, 2, 'a full batch is written without waiting for the timer');
   assert.ok(writes[1] >= 64 * 1024);
+});
+
+test('a line is byte for byte what JSON.stringify writes, for escapes, non-ASCII and odd numbers', () => {
+  const strings = ['', 'plain', 'quote"in', 'back\\slash', 'tab\tnew\nline', '\u0000\u001f\u007f', 'caf\u00e9 \u00ff', '\u2028\u2029',
+    '\ud83d\ude00 emoji', 'lone \ud800 surrogate', '</script>', 'x'.repeat(300)];
+  const numbers = [0, 0.0004, 0.0005, 0.001, 0.1, 1.5, 12.3456, 999.9995, 1000, 123456.789, 1e12 + 0.25, -1, NaN, Infinity];
+  const cases: Partial<RequestRecord>[] = [];
+  for (const s of strings) {
+    cases.push({ path: s }, { host: s, requestId: s }, { route: s, rule: s, backend: s, endpoint: s }, { method: s, protocol: s, clientAddress: s },
+      { gateway: s, listener: s }, { error: s, grpcStatus: s });
+  }
+  for (const v of numbers) cases.push({ durationMs: v, upstreamMs: v }, { status: v, bytesIn: v, bytesOut: v, attempts: v });
+  cases.push({ upstreamMs: null, route: null, rule: null, backend: null, endpoint: null });
+  for (const overrides of cases) {
+    const r = requestRecord(overrides);
+    const line = accessLogLine(r);
+    const time = /^\{"time":"([^"]+)"/.exec(line)![1];
+    assert.equal(line, JSON.stringify({ time, ...accessLogEntry(r), msg: 'request' }) + '\n', JSON.stringify(overrides));
+  }
+});
+
+test('a line longer than a batch is written whole and in order', async (t) => {
+  const { stream, lines } = collect();
+  const log = createAccessLog({ destination: stream });
+  t.after(log.subscribe());
+  requestChannel.publish(requestRecord({ requestId: 'before' }));
+  requestChannel.publish(requestRecord({ requestId: 'long', path: '/\u00e9'.repeat(40_000) }));
+  requestChannel.publish(requestRecord({ requestId: 'after' }));
+  await log.flush();
+  const got = lines();
+  assert.deepEqual(got.map((l) => l.requestId), ['before', 'long', 'after']);
+  assert.equal(got[1].path, '/\u00e9'.repeat(40_000));
 });

@@ -4,8 +4,9 @@
  * blocks the event loop for long.
  *
  * HOT PATH: a line is built by a fixed serializer (the same bytes pino wrote for these fields, in
- * the same order) and lines are handed to the destination in batches: at most FLUSH_MS after the
- * first line of a batch, or as soon as FLUSH_BYTES are waiting (Envoy's file access log flushes every
+ * the same order; plain ASCII values are quoted without JSON.stringify, repeated ones are quoted once),
+ * encoded straight into a batch buffer, and handed to the destination in batches: at most FLUSH_MS
+ * after the first line of a batch, or as soon as FLUSH_BYTES are waiting (Envoy's file access log flushes every
  * second or 64 KiB). A file write costs about as much as proxying a small request, so one write per
  * event-loop turn was a write for every two or three requests under load. flush() writes at once.
  */
@@ -81,40 +82,85 @@ export function accessLogEntry(r: RequestRecord): AccessLogEntry {
 /** Longest a line waits before it is written, and how many waiting bytes trigger a write at once. */
 const FLUSH_MS = 100;
 const FLUSH_BYTES = 64 * 1024;
+/** Room for a full batch plus the longest line that still fits beside it. */
+const BATCH_CAPACITY = FLUSH_BYTES + 16 * 1024;
+const EMPTY = Buffer.alloc(0);
 
-const q = (v: string): string => JSON.stringify(v);
-const qn = (v: string | null): string => (v === null ? 'null' : JSON.stringify(v));
+/** True when JSON writes `v` as it is between quotes: printable ASCII without `"` or `\\`. */
+function plainAscii(v: string): boolean {
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return false;
+  }
+  return true;
+}
+
+/** JSON string literal of `v`: quotes around plain ASCII, JSON.stringify for anything else. */
+const q = (v: string): string => (plainAscii(v) ? '"' + v + '"' : JSON.stringify(v));
+
+/**
+ * A quoting function that remembers its last value: gateway, listener, route, rule, backend and
+ * endpoint repeat from one request to the next, and the same string object compares at once.
+ */
+function lastQuoted(): (v: string | null) => string {
+  let lastIn: string | null = null;
+  let lastOut = 'null';
+  return (v) => {
+    if (v === lastIn) return lastOut;
+    lastIn = v;
+    lastOut = v === null ? 'null' : q(v);
+    return lastOut;
+  };
+}
+
 const n = (v: number): string => (Number.isFinite(v) ? String(v) : 'null');
+
+/** `.001` ... `.999` without trailing zeros, index 0 the empty string. */
+const FRACTIONS = Array.from({ length: 1000 }, (_, i) => (i === 0 ? '' : '.' + String(i).padStart(3, '0').replace(/0+$/, '')));
+
+/**
+ * Milliseconds rounded to microseconds, as JSON writes Math.round(v * 1000) / 1000, without
+ * formatting a double: the integer part and a fraction from the table.
+ */
+function msText(v: number): string {
+  const us = Math.round(v * 1000);
+  if (!(us >= 0 && us < 1e15)) return n(ms(v));
+  const whole = Math.floor(us / 1000);
+  return String(whole) + FRACTIONS[us - whole * 1000];
+}
 
 let lastTimeMs = -1;
 let lastTime = '';
-/** The ISO timestamp, formatted once per millisecond. */
-function isoNow(): string {
+/** `{"time":"<ISO timestamp>","requestId":`, built once per millisecond. */
+function linePrefix(): string {
   const now = Date.now();
-  if (now !== lastTimeMs) { lastTimeMs = now; lastTime = new Date(now).toISOString(); }
+  if (now !== lastTimeMs) { lastTimeMs = now; lastTime = '{"time":"' + new Date(now).toISOString() + '","requestId":'; }
   return lastTime;
 }
+
+const qClient = lastQuoted(), qMethod = lastQuoted(), qHost = lastQuoted(), qProtocol = lastQuoted();
+const qGateway = lastQuoted(), qListener = lastQuoted(), qRoute = lastQuoted(), qRule = lastQuoted();
+const qBackend = lastQuoted(), qEndpoint = lastQuoted();
 
 /** One access log line: `{"time":...,<AccessLogEntry fields>,"msg":"request"}` and a newline. */
 // HOT PATH
 export function accessLogLine(r: RequestRecord): string {
-  return '{"time":"' + isoNow()
-    + '","requestId":' + q(r.requestId)
-    + ',"client":' + q(r.clientAddress)
-    + ',"method":' + q(r.method)
-    + ',"host":' + q(r.host)
+  return linePrefix() + q(r.requestId)
+    + ',"client":' + qClient(r.clientAddress)
+    + ',"method":' + qMethod(r.method)
+    + ',"host":' + qHost(r.host)
     + ',"path":' + q(r.path)
-    + ',"protocol":' + q(r.protocol)
+    + ',"protocol":' + qProtocol(r.protocol)
     + ',"status":' + n(r.status)
     + (r.grpcStatus === undefined ? '' : ',"grpcStatus":' + q(r.grpcStatus))
-    + ',"gateway":' + q(r.gateway)
-    + ',"listener":' + q(r.listener)
-    + ',"route":' + qn(r.route)
-    + ',"rule":' + qn(r.rule)
-    + ',"backend":' + qn(r.backend)
-    + ',"endpoint":' + qn(r.endpoint)
-    + ',"durationMs":' + n(ms(r.durationMs))
-    + ',"upstreamMs":' + (r.upstreamMs === null ? 'null' : n(ms(r.upstreamMs)))
+    + ',"gateway":' + qGateway(r.gateway)
+    + ',"listener":' + qListener(r.listener)
+    + ',"route":' + qRoute(r.route)
+    + ',"rule":' + qRule(r.rule)
+    + ',"backend":' + qBackend(r.backend)
+    + ',"endpoint":' + qEndpoint(r.endpoint)
+    + ',"durationMs":' + msText(r.durationMs)
+    + ',"upstreamMs":' + (r.upstreamMs === null ? 'null' : msText(r.upstreamMs))
     + ',"bytesIn":' + n(r.bytesIn)
     + ',"bytesOut":' + n(r.bytesOut)
     + ',"attempts":' + n(r.attempts)
@@ -123,7 +169,8 @@ export function accessLogLine(r: RequestRecord): string {
 }
 
 interface Destination {
-  stream: pino.DestinationStream;
+  /** Takes encoded lines (sonic-boom in buffer mode, or the stream given). */
+  stream: { write(chunk: Buffer): unknown };
   /** Resolves once everything written so far has reached the destination. */
   flush(): Promise<void>;
 }
@@ -133,13 +180,13 @@ function openDestination(opts: AccessLogOptions): Destination {
   if (destination !== 'stdout' && typeof destination !== 'string') {
     const stream = destination as NodeJS.WritableStream & { writableNeedDrain?: boolean };
     return {
-      stream: stream as pino.DestinationStream,
+      stream,
       flush: () => (stream.writableNeedDrain ? new Promise((resolve) => stream.once('drain', () => resolve())) : Promise.resolve()),
     };
   }
   const boom = destination === 'stdout'
-    ? pino.destination({ dest: 1, sync: false })
-    : pino.destination({ dest: destination, sync: false, mkdir: true, append: true });
+    ? pino.destination({ dest: 1, sync: false, contentMode: 'buffer' })
+    : pino.destination({ dest: destination, sync: false, mkdir: true, append: true, contentMode: 'buffer' });
   const onError = opts.onError ?? ((err: Error) => process.emitWarning(`access log: ${err.message}`));
   boom.on('error', onError);
   // sonic-boom opens files asynchronously and must not be flushed before it is ready.
@@ -148,7 +195,7 @@ function openDestination(opts: AccessLogOptions): Destination {
     boom.once('error', () => resolve());
   });
   return {
-    stream: boom,
+    stream: boom as unknown as Destination['stream'],
     async flush() {
       await ready;
       // An empty write queues behind pending ones; sonic-boom emits 'drain' once its queue is empty.
@@ -160,7 +207,7 @@ function openDestination(opts: AccessLogOptions): Destination {
         };
         boom.once('drain', done);
         boom.once('error', done);
-        boom.write('');
+        (boom as unknown as Destination['stream']).write(EMPTY);
       });
     },
   };
@@ -169,20 +216,28 @@ function openDestination(opts: AccessLogOptions): Destination {
 export function createAccessLog(opts: AccessLogOptions): AccessLog {
   const destination = openDestination(opts);
   const stream = destination.stream;
-  // Lines not written yet, written together by writePending().
-  let pending = '';
+  // Lines not written yet, encoded into `batch` and written together by writePending().
+  let batch = Buffer.allocUnsafe(BATCH_CAPACITY);
+  let used = 0;
   let timer: NodeJS.Timeout | null = null;
   const writePending = (): void => {
     if (timer !== null) { clearTimeout(timer); timer = null; }
-    if (pending.length === 0) return;
-    const chunk = pending;
-    pending = '';
+    if (used === 0) return;
+    const chunk = batch.subarray(0, used);
+    batch = Buffer.allocUnsafe(BATCH_CAPACITY);
+    used = 0;
     stream.write(chunk);
   };
   // HOT PATH
   const onRequest = (message: unknown): void => {
-    pending += accessLogLine(message as RequestRecord);
-    if (pending.length >= FLUSH_BYTES) writePending();
+    const line = accessLogLine(message as RequestRecord);
+    // A UTF-16 code unit takes at most 3 bytes of UTF-8.
+    if (used + line.length * 3 > BATCH_CAPACITY) {
+      writePending();
+      if (line.length * 3 > BATCH_CAPACITY) { stream.write(Buffer.from(line)); return; }
+    }
+    used += batch.write(line, used, 'utf8');
+    if (used >= FLUSH_BYTES) writePending();
     else if (timer === null) timer = setTimeout(writePending, FLUSH_MS).unref();
   };
   let subscribed = false;
