@@ -159,6 +159,9 @@ function contentLength(value: string): number {
 // HOT PATH
 export function parseFieldLines(buf: Buffer, pos: number, end: number, maxFields: number, out: string[], f: Framing | null): number {
   let count = 0;
+  // One string for all the field lines; names and values are cut from it without further copies from the buffer.
+  const base = pos;
+  const text = pos < end ? buf.toString('latin1', pos, end) : '';
   while (pos < end) {
     const first = buf[pos];
     if (first === SP || first === HTAB) throw bad('ERR_H1_OBS_FOLD', 'obsolete line folding');
@@ -176,9 +179,9 @@ export function parseFieldLines(buf: Buffer, pos: number, end: number, maxFields
     let valueEnd = i;
     while (valueEnd > valueStart && (buf[valueEnd - 1] === SP || buf[valueEnd - 1] === HTAB)) valueEnd--;
     if (++count > maxFields) throw new HttpParseError(431, 'ERR_H1_TOO_MANY_HEADERS', 'too many header fields');
-    const raw = buf.toString('latin1', pos, nameEnd);
+    const raw = text.slice(pos - base, nameEnd - base);
     const name = kinds === 1 ? raw : raw.toLowerCase();
-    const value = buf.toString('latin1', valueStart, valueEnd);
+    const value = text.slice(valueStart - base, valueEnd - base);
     out.push(name, value);
     pos = i + 2;
     if (f === null) continue;
