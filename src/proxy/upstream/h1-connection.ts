@@ -5,7 +5,7 @@
  * connection; the request in flight lives in fields, so a kept-alive connection serves request after
  * request without allocating closures or listeners. The pool (h1-pool.ts) decides where connections come from and go.
  */
-import type { Socket } from 'node:net';
+import type { OnReadOpts, Socket } from 'node:net';
 import { HttpParseError, parseResponseHead, type ResponseHead } from '../h1/parse.ts';
 import { ChunkedDecoder } from '../h1/chunked.ts';
 import { objectFromFlat, type UpstreamController, type UpstreamHandler, type UpstreamHeaders, type UpstreamRequest } from './pool.ts';
@@ -28,6 +28,27 @@ const P_CHUNKED = 2;
 const P_CHUNKS_DONE = 3;
 const P_UNTIL_CLOSE = 4;
 const P_NO_BODY = 5;
+
+/**
+ * The buffer every upstream socket opened by the pool reads into (net's `onread`), one for all of
+ * them: reads are handled one at a time and each read's bytes are copied out before the next.
+ * Small reads then come from Buffer's shared pool instead of an ArrayBuffer of their own per read
+ * (which the young-generation collector must sweep one by one), and skip the Readable stream.
+ */
+const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
+
+/** `onread` options that deliver each read to `deliver` as a Buffer of its own. */
+export function sharedReadOptions(deliver: (chunk: Buffer) => void): OnReadOpts {
+  return {
+    buffer: READ_BUFFER,
+    callback(nread: number, buf: Uint8Array): boolean {
+      const chunk = Buffer.allocUnsafe(nread);
+      chunk.set(buf.subarray(0, nread));
+      deliver(chunk);
+      return true;
+    },
+  };
+}
 
 /** What the connection needs from its pool. */
 export interface ConnectionOwner {
@@ -93,6 +114,7 @@ export class H1Connection implements RequestWriterOwner {
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 60_000);
     socket.on('connect', this.#onConnect);
+    // Sockets opened with sharedReadOptions() deliver through onRead(); any other socket through 'data'.
     socket.on('data', this.#onData);
     socket.on('end', this.#onEnd);
     socket.on('error', this.#onError);
@@ -210,6 +232,11 @@ export class H1Connection implements RequestWriterOwner {
     } catch (err) {
       this.#fail(asFailure(err));
     }
+  };
+
+  /** Bytes read by a socket opened with sharedReadOptions(). */
+  readonly onRead = (chunk: Buffer): void => {
+    this.#onData(chunk);
   };
 
   readonly #onEnd = (): void => {

@@ -489,6 +489,46 @@ test('pause and resume deliver every byte in order, content-length and chunked',
   assert.equal(up.conns.length, 1);
 });
 
+test('chunks are the handler\'s to keep: two connections reading at once never overwrite what was delivered', async (t) => {
+  const size = 300_000;
+  const up = await rawUpstream(t, (c, head) => {
+    const letter = head.includes('/a') ? 'a' : 'b';
+    const chunked = head.includes('chunked');
+    c.socket.write(chunked ? 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n' : `HTTP/1.1 200 OK\r\nContent-Length: ${size}\r\n\r\n`);
+    let sent = 0;
+    const next = () => {
+      if (sent >= size) { if (chunked) c.socket.write('0\r\n\r\n'); return; }
+      const n = Math.min(size - sent, 1 + ((sent * 7919) % 20_000));
+      sent += n;
+      c.socket.write(chunked ? `${n.toString(16)}\r\n${letter.repeat(n)}\r\n` : letter.repeat(n));
+      setImmediate(next);
+    };
+    next();
+  });
+  const pool = newPool(t, up.port);
+  for (const framing of ['length', 'chunked']) {
+    // Kept as delivered (no copies); one side pauses after every chunk so its bytes wait while the other reads.
+    const kept: Record<string, Buffer[]> = { a: [], b: [] };
+    const ends = ['a', 'b'].map((letter) => new Promise<void>((resolve, reject) => {
+      pool.dispatch(get(`/${letter}/${framing}`), {
+        onResponseData(c, chunk) {
+          kept[letter].push(chunk);
+          if (letter === 'a') { c.pause(); setImmediate(() => c.resume()); }
+        },
+        onResponseEnd: () => resolve(),
+        onResponseError: (_c, err) => reject(err),
+      });
+    }));
+    await Promise.all(ends);
+    for (const letter of ['a', 'b']) {
+      const body = Buffer.concat(kept[letter]);
+      assert.equal(body.length, size, `${letter} ${framing}`);
+      assert.equal(body.toString('latin1'), letter.repeat(size), `${letter} ${framing}`);
+    }
+  }
+  assert.equal(up.conns.length, 2);
+});
+
 test('abort destroys the connection and reports onResponseError once, never after the end', async (t) => {
   const up = await rawUpstream(t, (c) => c.socket.write('HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc'));
   const pool = newPool(t, up.port);

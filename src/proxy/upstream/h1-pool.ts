@@ -12,7 +12,7 @@
 import net from 'node:net';
 import { upstreamChannel, type UpstreamEvent } from '../../snapshot/index.ts';
 import type { UpstreamHandler, UpstreamPool, UpstreamRequest } from './pool.ts';
-import { H1Connection, type ConnectionOwner } from './h1-connection.ts';
+import { H1Connection, sharedReadOptions, type ConnectionOwner } from './h1-connection.ts';
 import { UPSTREAM_CLOSED, UPSTREAM_POOL_CLOSED, UpstreamError } from './errors.ts';
 
 const KEEP_ALIVE_MS = 4_000;
@@ -21,12 +21,12 @@ const SWEEP_MS = 1_000;
 export interface H1PoolOptions {
   /** How long a connection may stay idle; default 4 s (closed within one sweep period of it). */
   keepAliveMs?: number;
-  /** Opens the socket to the endpoint; default net.connect. */
-  connect?: (port: number, host: string) => net.Socket;
+  /** Opens the socket to the endpoint; default net.connect reading through `onread`. */
+  connect?: (port: number, host: string, onread: net.OnReadOpts) => net.Socket;
 }
 
-function connectSocket(port: number, host: string): net.Socket {
-  return net.connect({ port, host });
+function connectSocket(port: number, host: string, onread: net.OnReadOpts): net.Socket {
+  return net.connect({ port, host, onread });
 }
 
 // The shared sweep: one unref'd interval over every pool that has connections.
@@ -65,7 +65,7 @@ export class H1Pool implements UpstreamPool, ConnectionOwner {
   readonly #connectTimeoutMs: number;
   /** Sweeps a connection may stay idle for. */
   readonly #idleTicks: number;
-  readonly #connect: (port: number, host: string) => net.Socket;
+  readonly #connect: (port: number, host: string, onread: net.OnReadOpts) => net.Socket;
   /** Idle connections, most recently used last. */
   readonly #idle: H1Connection[] = [];
   readonly #all = new Set<H1Connection>();
@@ -110,7 +110,9 @@ export class H1Pool implements UpstreamPool, ConnectionOwner {
   }
 
   #open(): H1Connection {
-    const conn = new H1Connection(this, this.#connect(this.#port, this.#address), this.#connectTimeoutMs);
+    let conn: H1Connection | null = null;
+    const onread = sharedReadOptions((chunk) => conn!.onRead(chunk));
+    conn = new H1Connection(this, this.#connect(this.#port, this.#address, onread), this.#connectTimeoutMs);
     if (this.#all.size === 0) watch(this);
     this.#all.add(conn);
     return conn;
