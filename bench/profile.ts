@@ -3,10 +3,13 @@
  * to CPU 0 under `node --cpu-prof`, loads it with `wrk -t1 -c64` on CPU 1, prints the CPU µs/req of the
  * run and the top functions by self time (and by file) from the .cpuprofile.
  *
- *   node bench/profile.ts [--target ferry|ferry-full] [--seconds 10] [--top 40] [--all] [--no-prof] [--keep DIR] [--node-arg FLAG]...
+ *   node bench/profile.ts [--target ferry|ferry-full] [--seconds 10] [--top 40] [--all] [--no-prof | --alloc] [--keep DIR] [--node-arg FLAG]...
  *
  * `--no-prof` skips the profiler (a quick CPU µs/req reading); `--keep DIR` copies the .cpuprofile there
  * (it opens in Chrome DevTools). A profiled process is slower: compare µs/req only between runs of the same kind.
+ * `--alloc` samples allocations instead (V8's sampling heap profiler over the inspector, counting objects
+ * the young and old generation collections freed) and prints the bytes allocated per request by function:
+ * what makes the scavenges that show in the tail latency.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync, cpSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,6 +28,7 @@ const { values } = parseArgs({
     warmup: { type: 'string', default: '3' },
     top: { type: 'string', default: '40' },
     'no-prof': { type: 'boolean', default: false },
+    alloc: { type: 'boolean', default: false },
     /** Total time of every function, not only Ferry's own. */
     all: { type: 'boolean', default: false },
     keep: { type: 'string' },
@@ -94,24 +98,97 @@ function printTop(title: string, m: Map<string, number>, total: number, n: numbe
   }
 }
 
+interface HeapNode { callFrame: ProfileNode['callFrame']; selfSize: number; children: HeapNode[] }
+
+/** A minimal Chrome DevTools Protocol client over the inspector's WebSocket. */
+async function inspector(port: number): Promise<{ send(method: string, params?: object): Promise<any>; close(): void }> {
+  const deadline = Date.now() + 10_000;
+  let url: string | undefined;
+  while (url === undefined) {
+    try {
+      const list = await (await fetch(`http://127.0.0.1:${port}/json/list`)).json() as { webSocketDebuggerUrl: string }[];
+      url = list[0]?.webSocketDebuggerUrl;
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await sleep(100);
+    }
+  }
+  const ws = new WebSocket(url);
+  await new Promise((resolve, reject) => { ws.onopen = resolve; ws.onerror = reject; });
+  let id = 0;
+  const waiting = new Map<number, (v: any) => void>();
+  ws.onmessage = (e) => {
+    const m = JSON.parse(String(e.data)) as { id?: number; result?: unknown; error?: { message: string } };
+    if (m.id === undefined) return;
+    if (m.error) throw new Error(m.error.message);
+    waiting.get(m.id)?.(m.result);
+    waiting.delete(m.id);
+  };
+  return {
+    send(method, params = {}) {
+      const n = ++id;
+      ws.send(JSON.stringify({ id: n, method, params }));
+      return new Promise((resolve) => waiting.set(n, resolve));
+    },
+    close: () => ws.close(),
+  };
+}
+
+/** Sampled bytes per function (self), from a sampling heap profile. */
+function allocations(root: HeapNode): { fns: Map<string, number>; total: number } {
+  const fns = new Map<string, number>();
+  let total = 0;
+  const walk = (n: HeapNode): void => {
+    if (n.selfSize > 0) {
+      const f = n.callFrame;
+      const url = shortUrl(f.url);
+      const key = `${f.functionName || '(anonymous)'}  ${url}${f.url ? `:${f.lineNumber + 1}` : ''}`;
+      fns.set(key, (fns.get(key) ?? 0) + n.selfSize);
+      total += n.selfSize;
+    }
+    for (const c of n.children) walk(c);
+  };
+  walk(root);
+  return { fns, total };
+}
+
 const dir = mkdtempSync(join(tmpdir(), 'ferry-profile-'));
 const profDir = join(dir, 'prof');
-const prof = !values['no-prof'];
+const alloc = values.alloc;
+const prof = !values['no-prof'] && !alloc;
 try {
   const upstreamPort = await freePort();
   await startUpstream(dir, upstreamPort);
   const tls = await makeCert(dir);
+  const inspectPort = alloc ? await freePort() : 0;
   const running = await startTarget(values.target!, {
     dir, upstreamPort, front: 'http', tls, probePath: '/',
-    nodeArgs: [...values['node-arg']!, ...(prof ? ['--cpu-prof', '--cpu-prof-dir', profDir] : [])],
+    nodeArgs: [
+      ...values['node-arg']!,
+      ...(prof ? ['--cpu-prof', '--cpu-prof-dir', profDir] : []),
+      ...(alloc ? [`--inspect=127.0.0.1:${inspectPort}`] : []),
+    ],
   });
   const url = `http://127.0.0.1:${running.port}/`;
   await wrk({ url, connections: 64, seconds: Number(values.warmup), workDir: dir });
+  const cdp = alloc ? await inspector(inspectPort) : null;
+  // A sample every 1 KiB on average; the profile scales samples back to the bytes they stand for.
+  await cdp?.send('HeapProfiler.startSampling', { samplingInterval: 1024, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
   const cpu0 = cpuUs(running.pid!);
   const r = await wrk({ url, connections: 64, seconds: Number(values.seconds), workDir: dir });
   const cpu = cpuUs(running.pid!) - cpu0;
-  console.log(`${values.target}${prof ? ' (profiled)' : ''}: ${Math.round(r.rps)} req/s, ${(cpu / r.requests).toFixed(1)} CPU µs/req, p50 ${r.p50} ms, p99 ${r.p99} ms, errors ${r.errors}, non-2xx ${r.non2xx}`);
+  const heap = (await cdp?.send('HeapProfiler.stopSampling')) as { profile: { head: HeapNode } } | undefined;
+  cdp?.close();
+  const mode = prof ? ' (profiled)' : alloc ? ' (allocations sampled)' : '';
+  console.log(`${values.target}${mode}: ${Math.round(r.rps)} req/s, ${(cpu / r.requests).toFixed(1)} CPU µs/req, p50 ${r.p50} ms, p99 ${r.p99} ms, errors ${r.errors}, non-2xx ${r.non2xx}`);
   await running.stop();
+  if (heap) {
+    const { fns, total } = allocations(heap.profile.head);
+    console.log(`\nallocated on the JS heap: ${Math.round(total / r.requests)} bytes per request (sampled), by function:`);
+    for (const [k, v] of [...fns].sort((a, b) => b[1] - a[1]).slice(0, Number(values.top))) {
+      console.log(`${String(Math.round(v / r.requests)).padStart(6)} B  ${((100 * v) / total).toFixed(1).padStart(5)} %  ${k}`);
+    }
+  }
   if (prof) {
     await sleep(200);
     const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
