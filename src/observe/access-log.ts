@@ -194,8 +194,10 @@ function openDestination(opts: AccessLogOptions): Destination {
     boom.once('ready', resolve);
     boom.once('error', () => resolve());
   });
+  // In buffer mode sonic-boom takes Buffers, which pino's type does not say.
+  const sink = boom as unknown as Destination['stream'];
   return {
-    stream: boom as unknown as Destination['stream'],
+    stream: sink,
     async flush() {
       await ready;
       // An empty write queues behind pending ones; sonic-boom emits 'drain' once its queue is empty.
@@ -207,7 +209,7 @@ function openDestination(opts: AccessLogOptions): Destination {
         };
         boom.once('drain', done);
         boom.once('error', done);
-        (boom as unknown as Destination['stream']).write(EMPTY);
+        sink.write(EMPTY);
       });
     },
   };

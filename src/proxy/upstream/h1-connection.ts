@@ -114,8 +114,8 @@ export class H1Connection implements RequestWriterOwner {
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 60_000);
     socket.on('connect', this.#onConnect);
-    // Sockets opened with sharedReadOptions() deliver through onRead(); any other socket through 'data'.
-    socket.on('data', this.#onData);
+    // Sockets opened with sharedReadOptions() deliver to onData() themselves; any other socket through 'data'.
+    socket.on('data', this.onData);
     socket.on('end', this.#onEnd);
     socket.on('error', this.#onError);
     socket.on('close', this.#onClose);
@@ -218,7 +218,8 @@ export class H1Connection implements RequestWriterOwner {
   };
 
   // HOT PATH
-  readonly #onData = (chunk: Buffer): void => {
+  /** Response bytes from the socket. */
+  readonly onData = (chunk: Buffer): void => {
     const h = this.#handler;
     if (h === null) {
       // Bytes nobody asked for (on an idle connection): it cannot be trusted with another request.
@@ -232,11 +233,6 @@ export class H1Connection implements RequestWriterOwner {
     } catch (err) {
       this.#fail(asFailure(err));
     }
-  };
-
-  /** Bytes read by a socket opened with sharedReadOptions(). */
-  readonly onRead = (chunk: Buffer): void => {
-    this.#onData(chunk);
   };
 
   readonly #onEnd = (): void => {

@@ -111,7 +111,7 @@ export class H1Pool implements UpstreamPool, ConnectionOwner {
 
   #open(): H1Connection {
     let conn: H1Connection | null = null;
-    const onread = sharedReadOptions((chunk) => conn!.onRead(chunk));
+    const onread = sharedReadOptions((chunk) => conn!.onData(chunk));
     conn = new H1Connection(this, this.#connect(this.#port, this.#address, onread), this.#connectTimeoutMs);
     if (this.#all.size === 0) watch(this);
     this.#all.add(conn);
