@@ -8,15 +8,15 @@ export interface Timer { cancel(): void }
 export interface Clock {
   /** Milliseconds since the epoch. */
   now(): number;
-  /** High-resolution monotonic time in nanoseconds. */
-  hrtime(): bigint;
+  /** Monotonic milliseconds with sub-millisecond precision, for measuring durations. */
+  monotonic(): number;
   /** Runs `fn` after `ms` milliseconds; the timer does not keep the process alive. */
   setTimer(ms: number, fn: () => void): Timer;
 }
 
 export const systemClock: Clock = {
   now: () => Date.now(),
-  hrtime: () => process.hrtime.bigint(),
+  monotonic: () => performance.now(),
   setTimer(ms, fn) {
     const t = setTimeout(fn, ms);
     t.unref();

@@ -117,7 +117,7 @@ export function manualClock(start = 1_000_000): ManualClock {
   const timers = new Map<number, { at: number; fn: () => void }>();
   return {
     now: () => now,
-    hrtime: () => BigInt(now) * 1_000_000n,
+    monotonic: () => now,
     setTimer(ms: number, fn: () => void): Timer {
       const id = ++seq;
       timers.set(id, { at: now + Math.max(0, ms), fn });

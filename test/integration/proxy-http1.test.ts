@@ -198,6 +198,8 @@ test('observability: one RequestRecord per request and upstream connect events',
   assert.equal(ok.listener, 'default/gw/l');
   assert.equal(ok.error, undefined);
   assert.ok(ok.upstreamMs !== null && ok.upstreamMs >= 0);
+  // durations come from a monotonic clock with sub-millisecond precision (a loopback hop takes well under 1 ms)
+  assert.ok(ok.durationMs >= ok.upstreamMs && !Number.isInteger(ok.durationMs) && !Number.isInteger(ok.upstreamMs), `${ok.durationMs} / ${ok.upstreamMs}`);
   assert.equal(ok.requestId, res.headers['x-request-id']);
   assert.equal(miss.status, 404);
   assert.equal(miss.error, 'no_route');

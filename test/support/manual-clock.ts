@@ -26,8 +26,8 @@ export class ManualClock implements Clock {
     return this.#now;
   }
 
-  hrtime(): bigint {
-    return BigInt(this.#now) * 1_000_000n;
+  monotonic(): number {
+    return this.#now;
   }
 
   setTimer(ms: number, fn: () => void): Timer {

@@ -33,6 +33,8 @@ export class Exchange implements FilterContext, MatchInput, DownstreamListener, 
   readonly target: string;
   readonly clientAddress: string;
   readonly startTime: number;
+  /** `clock.monotonic()` when the request arrived: durations are measured from it. */
+  readonly startedAt: number;
   readonly head: RequestHead = emptyHead();
   headers: string[] = [];
   path = '/';
@@ -90,6 +92,7 @@ export class Exchange implements FilterContext, MatchInput, DownstreamListener, 
     this.target = target;
     this.clientAddress = clientAddress ?? '';
     this.startTime = sc.core.clock.now();
+    this.startedAt = sc.core.clock.monotonic();
     sc.inflight++;
     down.listen(this);
   }
@@ -235,7 +238,7 @@ export class Exchange implements FilterContext, MatchInput, DownstreamListener, 
       protocol: this.down.protocol,
       status: this.status,
       grpcStatus: this.grpcStatus,
-      durationMs: this.sc.core.clock.now() - this.startTime,
+      durationMs: this.sc.core.clock.monotonic() - this.startedAt,
       upstreamMs: this.upstreamMs,
       bytesIn: this.bytesIn,
       bytesOut: this.bytesOut,

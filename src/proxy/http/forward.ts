@@ -199,7 +199,7 @@ class Attempt implements UpstreamHandler, AttemptState {
   constructor(x: Exchange, ep: Host) {
     this.x = x;
     this.ep = ep;
-    this.started = x.sc.core.clock.now();
+    this.started = x.sc.core.clock.monotonic();
     this.holdsRetry = x.retryHeld;
     x.retryHeld = false;
   }
@@ -251,7 +251,7 @@ class Attempt implements UpstreamHandler, AttemptState {
     const p = x.retry;
     if (p !== null && p.statuses[status] === 1 && canRetry(x, 'status')) { controller.abort(new RetryStatus(status)); return; }
     this.#clearTimer();
-    x.upstreamMs = x.sc.core.clock.now() - this.started;
+    x.upstreamMs = x.sc.core.clock.monotonic() - this.started;
     x.status = status;
     if (x.capture !== null) x.capture.start(status, object ?? objectFromFlat(headers));
     const out = responseHeaders(headers, x);

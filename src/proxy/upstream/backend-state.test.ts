@@ -5,7 +5,7 @@ import { seededRandom, type Clock, type Timer } from '../../lib/index.ts';
 import { BackendState } from './backend-state.ts';
 import type { UpstreamPool } from './pool.ts';
 
-const idleClock: Clock = { now: () => 0, hrtime: () => 0n, setTimer: (): Timer => ({ cancel() {} }) };
+const idleClock: Clock = { now: () => 0, monotonic: () => 0, setTimer: (): Timer => ({ cancel() {} }) };
 const pool = {} as UpstreamPool;
 const poolFor = () => pool;
 

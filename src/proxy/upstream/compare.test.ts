@@ -5,7 +5,7 @@ import type { Clock } from '../../lib/index.ts';
 import { Comparison, ResponseCapture, flatHeaders } from './compare.ts';
 
 function clockAt(times: number[]): Clock {
-  return { now: () => times.shift() ?? 0, hrtime: () => 0n, setTimer: () => ({ cancel() {} }) };
+  return { now: () => 0, monotonic: () => times.shift() ?? 0, setTimer: () => ({ cancel() {} }) };
 }
 
 function collect(t: import('node:test').TestContext): MirrorSample[] {

@@ -42,7 +42,7 @@ export class ResponseCapture {
   constructor(limit: number, clock: Clock) {
     this.limit = limit;
     this.#clock = clock;
-    this.#started = clock.now();
+    this.#started = clock.monotonic();
   }
 
   get done(): boolean {
@@ -89,7 +89,7 @@ export class ResponseCapture {
       headers: this.#headers,
       body,
       truncated: this.#truncated,
-      durationMs: this.#clock.now() - this.#started,
+      durationMs: this.#clock.monotonic() - this.#started,
       ...(error !== undefined ? { error } : {}),
     };
     this.#result = r;

@@ -11,7 +11,7 @@ function fakeClock(): Clock & { advance(ms: number): void } {
   const timers: { at: number; fn: () => void; live: boolean }[] = [];
   return {
     now: () => now,
-    hrtime: () => BigInt(now),
+    monotonic: () => now,
     setTimer(ms, fn): Timer { const t = { at: now + ms, fn, live: true }; timers.push(t); return { cancel: () => { t.live = false; } }; },
     advance(ms) {
       now += ms;

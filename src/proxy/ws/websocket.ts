@@ -60,7 +60,7 @@ function tunnel(x: Exchange, client: net.Socket, early: Buffer): void {
   x.endpoint = ep;
   x.attempts = 1;
   const key = firstHeader(x.headers, 'sec-websocket-key') ?? '';
-  const started = x.sc.core.clock.now();
+  const started = x.sc.core.clock.monotonic();
   const upstream = net.connect({ host: ep.address, port: ep.port });
   let buf: Buffer = Buffer.alloc(0);
   let open = false;
@@ -91,7 +91,7 @@ function tunnel(x: Exchange, client: net.Socket, early: Buffer): void {
     const parsed = parseHead(buf);
     if (parsed === null) return;
     upstream.off('data', onData);
-    x.upstreamMs = x.sc.core.clock.now() - started;
+    x.upstreamMs = x.sc.core.clock.monotonic() - started;
     if (parsed === 'invalid') { failed = true; x.localReply(502, 'invalid upstream handshake response', 'upstream_reset'); return closeBoth(); }
     x.status = parsed.status;
     const upgrade = firstHeader(parsed.headers, 'upgrade');
