@@ -494,6 +494,11 @@ test('chunks are the handler\'s to keep: two connections reading at once never o
   const up = await rawUpstream(t, (c, head) => {
     const letter = head.includes('/a') ? 'a' : 'b';
     const chunked = head.includes('chunked');
+    if (head.includes('bulk')) {
+      // all at once: reads fill the shared buffer, and the socket moves to buffers of its own
+      c.socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${size}\r\n\r\n${letter.repeat(size)}`);
+      return;
+    }
     c.socket.write(chunked ? 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n' : `HTTP/1.1 200 OK\r\nContent-Length: ${size}\r\n\r\n`);
     let sent = 0;
     const next = () => {
@@ -506,7 +511,7 @@ test('chunks are the handler\'s to keep: two connections reading at once never o
     next();
   });
   const pool = newPool(t, up.port);
-  for (const framing of ['length', 'chunked']) {
+  for (const framing of ['length', 'chunked', 'bulk']) {
     // Kept as delivered (no copies); one side pauses after every chunk so its bytes wait while the other reads.
     const kept: Record<string, Buffer[]> = { a: [], b: [] };
     const ends = ['a', 'b'].map((letter) => new Promise<void>((resolve, reject) => {
