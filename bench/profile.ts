@@ -3,13 +3,15 @@
  * to CPU 0 under `node --cpu-prof`, loads it with `wrk -t1 -c64` on CPU 1, prints the CPU µs/req of the
  * run and the top functions by self time (and by file) from the .cpuprofile.
  *
- *   node bench/profile.ts [--target ferry|ferry-full] [--seconds 10] [--top 40] [--all] [--no-prof | --alloc] [--keep DIR] [--node-arg FLAG]...
+ *   node bench/profile.ts [--target ferry|ferry-full] [--seconds 10] [--top 40] [--all] [--no-prof | --alloc] [--delay-ms N] [--path /64k] [--keep DIR] [--node-arg FLAG]...
  *
  * `--no-prof` skips the profiler (a quick CPU µs/req reading); `--keep DIR` copies the .cpuprofile there
  * (it opens in Chrome DevTools). A profiled process is slower: compare µs/req only between runs of the same kind.
  * `--alloc` samples allocations instead (V8's sampling heap profiler over the inspector, counting objects
  * the young and old generation collections freed) and prints the bytes allocated per request by function:
  * what makes the scavenges that show in the tail latency.
+ * `--delay-ms N` paces the measured run like the fixed-rate scenario (exponential gaps of mean N ms per
+ * connection; 12 gives about 5,000 req/s) and reports direct's p50/p99 from the same run beside Ferry's.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync, cpSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -32,6 +34,9 @@ const { values } = parseArgs({
     /** Total time of every function, not only Ferry's own. */
     all: { type: 'boolean', default: false },
     keep: { type: 'string' },
+    'delay-ms': { type: 'string' },
+    /** What to ask the upstream for: `/` (100 B), `/1k` or `/64k`. */
+    path: { type: 'string', default: '/' },
     'node-arg': { type: 'string', multiple: true, default: [] },
   },
 });
@@ -169,19 +174,24 @@ try {
       ...(alloc ? [`--inspect=127.0.0.1:${inspectPort}`] : []),
     ],
   });
-  const url = `http://127.0.0.1:${running.port}/`;
+  const url = `http://127.0.0.1:${running.port}${values.path}`;
   await wrk({ url, connections: 64, seconds: Number(values.warmup), workDir: dir });
   const cdp = alloc ? await inspector(inspectPort) : null;
   // A sample every 1 KiB on average; the profile scales samples back to the bytes they stand for.
   await cdp?.send('HeapProfiler.startSampling', { samplingInterval: 1024, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
   const cpu0 = cpuUs(running.pid!);
-  const r = await wrk({ url, connections: 64, seconds: Number(values.seconds), workDir: dir });
+  const delayMs = values['delay-ms'] === undefined ? undefined : Number(values['delay-ms']);
+  const r = await wrk({ url, connections: 64, seconds: Number(values.seconds), delayMs, workDir: dir });
   const cpu = cpuUs(running.pid!) - cpu0;
   const heap = (await cdp?.send('HeapProfiler.stopSampling')) as { profile: { head: HeapNode } } | undefined;
   cdp?.close();
   const mode = prof ? ' (profiled)' : alloc ? ' (allocations sampled)' : '';
   console.log(`${values.target}${mode}: ${Math.round(r.rps)} req/s, ${(cpu / r.requests).toFixed(1)} CPU µs/req, p50 ${r.p50} ms, p99 ${r.p99} ms, errors ${r.errors}, non-2xx ${r.non2xx}`);
   await running.stop();
+  if (delayMs !== undefined) {
+    const d = await wrk({ url: `http://127.0.0.1:${upstreamPort}${values.path}`, connections: 64, seconds: Number(values.seconds), delayMs, workDir: dir });
+    console.log(`direct at the same pace: ${Math.round(d.rps)} req/s, p50 ${d.p50} ms, p99 ${d.p99} ms; added by ${values.target}: p50 +${(r.p50 - d.p50).toFixed(2)} ms, p99 +${(r.p99 - d.p99).toFixed(2)} ms`);
+  }
   if (heap) {
     const { fns, total } = allocations(heap.profile.head);
     console.log(`\nallocated on the JS heap: ${Math.round(total / r.requests)} bytes per request (sampled), by function:`);
