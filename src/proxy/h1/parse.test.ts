@@ -30,6 +30,14 @@ test('a request head: method, target, version, fields lower-cased and trimmed, o
   assert.deepEqual(req('GET / HTTP/1.1\r\nhost: a\r\nX-Mixed-Case: b\r\n\r\n')!.headers, ['host', 'a', 'x-mixed-case', 'b']);
 });
 
+test('field names are lower-cased whether or not they are common ones, and near misses stay as sent', () => {
+  const names = ['CONTENT-LENGTH', 'Content-Type', 'cOnNeCtIoN', 'X-Forwarded-For', 'TE', 'Via', 'Content_Type', 'Content-Typf',
+    'Content-Types', 'Hos', 'X-Request-ID', 'Accept^', 'Acceptx', '~ccept', 'Set-Cookie', 'Set-Cookie2'];
+  const head = 'GET / HTTP/1.1\r\n' + names.map((n, i) => `${n}: ${i === 0 ? '0' : 'v'}\r\n`).join('') + '\r\n';
+  const fields = req(head)!.headers.filter((_, i) => i % 2 === 0);
+  assert.deepEqual(fields, names.map((n) => n.toLowerCase()));
+});
+
 test('an incomplete head is null; leading empty lines are skipped; a start offset is honoured', () => {
   assert.equal(req('GET / HTTP/1.1\r\nHost: a\r\n'), null);
   assert.equal(req('GET / HTTP/1.1\r\nHost: a\r\n\r'), null);

@@ -66,6 +66,41 @@ for (let c = 48; c <= 57; c++) TOKEN[c] = 1;
 for (let c = 65; c <= 90; c++) TOKEN[c] = 3;
 for (let c = 97; c <= 122; c++) TOKEN[c] = 1;
 
+/**
+ * Field names common enough to be worth recognising in place: a name that matches one (in any case)
+ * becomes that constant string, with no slice and no lower-casing. Indexed by length.
+ */
+const KNOWN_NAMES: { name: string; bytes: Uint8Array }[][] = [];
+for (const name of [
+  'accept', 'accept-encoding', 'accept-language', 'accept-ranges', 'access-control-allow-origin', 'age',
+  'alt-svc', 'authorization', 'cache-control', 'connection', 'content-encoding', 'content-length',
+  'content-security-policy', 'content-type', 'cookie', 'date', 'etag', 'expect', 'expires', 'host',
+  'if-modified-since', 'if-none-match', 'keep-alive', 'last-modified', 'location', 'origin', 'pragma',
+  'referer', 'server', 'set-cookie', 'strict-transport-security', 'te', 'traceparent', 'tracestate',
+  'transfer-encoding', 'upgrade', 'user-agent', 'vary', 'via', 'x-content-type-options',
+  'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-real-ip', 'x-request-id',
+]) {
+  for (let n = KNOWN_NAMES.length; n <= name.length; n++) KNOWN_NAMES.push([]);
+  KNOWN_NAMES[name.length]!.push({ name, bytes: Buffer.from(name, 'latin1') });
+}
+
+/**
+ * The known name spelled by the token buf[pos, pos + len), compared without regard to case, or
+ * undefined. Setting bit 0x20 lower-cases a letter and maps no other tchar onto a letter or '-'.
+ */
+function knownName(buf: Buffer, pos: number, len: number): string | undefined {
+  if (len >= KNOWN_NAMES.length) return undefined;
+  const list = KNOWN_NAMES[len]!;
+  const first = buf[pos]! | 0x20;
+  next: for (let k = 0; k < list.length; k++) {
+    const b = list[k]!.bytes;
+    if (b[0] !== first) continue;
+    for (let j = 1; j < len; j++) if ((buf[pos + j]! | 0x20) !== b[j]) continue next;
+    return list[k]!.name;
+  }
+  return undefined;
+}
+
 /** field-vchar, SP and HTAB (obs-text allowed); no CTLs, no DEL. */
 const FIELD = new Uint8Array(256);
 FIELD[HTAB] = 1;
@@ -179,8 +214,11 @@ export function parseFieldLines(buf: Buffer, pos: number, end: number, maxFields
     let valueEnd = i;
     while (valueEnd > valueStart && (buf[valueEnd - 1] === SP || buf[valueEnd - 1] === HTAB)) valueEnd--;
     if (++count > maxFields) throw new HttpParseError(431, 'ERR_H1_TOO_MANY_HEADERS', 'too many header fields');
-    const raw = text.slice(pos - base, nameEnd - base);
-    const name = kinds === 1 ? raw : raw.toLowerCase();
+    let name = knownName(buf, pos, nameEnd - pos);
+    if (name === undefined) {
+      const raw = text.slice(pos - base, nameEnd - base);
+      name = kinds === 1 ? raw : raw.toLowerCase();
+    }
     const value = text.slice(valueStart - base, valueEnd - base);
     out.push(name, value);
     pos = i + 2;
