@@ -7,7 +7,7 @@ import { ensureTools } from './install.ts';
 import { freePort, spawnPinned, waitTcp, stopAll, type Spawned } from './lib/proc.ts';
 import { makeCert, startUpstream, UPSTREAM_CPU } from './lib/servers.ts';
 import { LOAD_SCENARIOS, ALL_SCENARIO_IDS, parseTargetSpec, type LoadScenario } from './lib/scenarios.ts';
-import { measureTarget, type Env, type RunOptions } from './lib/measure.ts';
+import { measureTargets, type Env, type RunOptions } from './lib/measure.ts';
 import { describeMachine, toMarkdown, type Report, type ScenarioResult } from './lib/report.ts';
 import { REPO, ALL_TARGETS } from './lib/targets.ts';
 import { nodeVersionsPrecheck, idleConnections, controlPlane } from './lib/extra.ts';
@@ -124,9 +124,7 @@ async function runLoadScenario(s: LoadScenario): Promise<ScenarioResult> {
       return { ...result, skipped: (err as Error).message };
     }
   }
-  for (const spec of targets) {
-    result.rows.push(await measureTarget(s, parseTargetSpec(spec), scenarioEnv, opts));
-  }
+  result.rows.push(...await measureTargets(s, targets.map(parseTargetSpec), scenarioEnv, opts));
   return result;
 }
 

@@ -1,5 +1,5 @@
-/** One target in one load scenario: start, warm up, gated runs with CPU accounting, medians and spread. */
-import { writeFileSync } from 'node:fs';
+/** The targets of one load scenario: start, warm up, gated runs interleaved across targets with CPU accounting, medians and spread. */
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cpuUs, cpuTimes, peakRssKiB, waitIdle, TICK_US } from './proc.ts';
 import { wrk, h2load, type LoadResult } from './load.ts';
@@ -106,51 +106,72 @@ async function oneRun(s: LoadScenario, t: TargetSpec, r: Running, env: Env, o: R
   return last!;
 }
 
-/** Measure one target; never throws: a failure becomes a row with an error. */
-export async function measureTarget(s: LoadScenario, t: TargetSpec, env: Env, o: RunOptions): Promise<TargetResult> {
-  const result: TargetResult = { target: t.label, ok: false, runs: [], notes: [] };
-  let r: Running;
+/**
+ * Measures every target of a scenario with their runs interleaved: all targets are started (each in a
+ * directory of its own), then round i gives each target its i-th run, the first one after that target's
+ * warm-up. A slow phase of a shared VM then lands on every target instead of on whichever one it met,
+ * and the ratios between rows stay fair. Never throws: a failure becomes a row with an error.
+ */
+export async function measureTargets(s: LoadScenario, targets: TargetSpec[], env: Env, o: RunOptions): Promise<TargetResult[]> {
+  const results: TargetResult[] = targets.map((t) => ({ target: t.label, ok: false, runs: [], notes: [] }));
+  const running: (Running | null)[] = [];
   try {
-    r = await startTarget(t.base, {
-      dir: env.dir, upstreamPort: env.upstreamPort, front: s.front, tls: env.tls,
-      probePath: requestPath(s, t), routes: t.routes, node: t.node, workers: t.workers,
-    });
-  } catch (err) {
-    result.error = (err as Error).message;
-    o.log(`  ${t.label}: FAILED to start: ${result.error.split('\n')[0]}`);
-    return result;
-  }
-  try {
-    if (r.plain) result.notes.push('plain HTTP');
-    if (o.warmupSeconds > 0) await load(s, t, r, env, o.warmupSeconds);
-    for (let i = 0; i < o.runs; i++) {
-      const run = await oneRun(s, t, r, env, o);
-      result.runs.push(run);
-      o.log(`  ${t.label} run ${i + 1}/${o.runs}: ${Math.round(run.rps)} req/s, p50 ${run.p50.toFixed(2)} ms, p99 ${run.p99.toFixed(2)} ms` +
-        (run.cpuUsPerReq !== null ? `, ${run.cpuUsPerReq.toFixed(1)} µs/req` : '') +
-        (run.errors || run.non2xx ? `, ${run.errors} errors, ${run.non2xx} non-2xx` : ''));
+    for (const [i, t] of targets.entries()) {
+      const dir = join(env.dir, `target-${i}`);
+      mkdirSync(dir, { recursive: true });
+      try {
+        running.push(await startTarget(t.base, {
+          dir, upstreamPort: env.upstreamPort, front: s.front, tls: env.tls,
+          probePath: requestPath(s, t), routes: t.routes, node: t.node, workers: t.workers,
+        }));
+      } catch (err) {
+        running.push(null);
+        results[i]!.error = (err as Error).message;
+        o.log(`  ${t.label}: FAILED to start: ${results[i]!.error!.split('\n')[0]}`);
+      }
     }
-    result.peakRssKiB = r.pid ? peakRssKiB(r.pid) : null;
-    result.ok = true;
-  } catch (err) {
-    result.error = (err as Error).message;
-    o.log(`  ${t.label}: FAILED: ${result.error.split('\n')[0]}`);
+    for (let round = 0; round < o.runs; round++) {
+      for (const [i, t] of targets.entries()) {
+        const r = running[i];
+        const result = results[i]!;
+        if (!r || result.error !== undefined) continue;
+        try {
+          if (round === 0 && o.warmupSeconds > 0) await load(s, t, r, env, o.warmupSeconds);
+          const run = await oneRun(s, t, r, env, o);
+          result.runs.push(run);
+          o.log(`  ${t.label} run ${round + 1}/${o.runs}: ${Math.round(run.rps)} req/s, p50 ${run.p50.toFixed(2)} ms, p99 ${run.p99.toFixed(2)} ms` +
+            (run.cpuUsPerReq !== null ? `, ${run.cpuUsPerReq.toFixed(1)} µs/req` : '') +
+            (run.errors || run.non2xx ? `, ${run.errors} errors, ${run.non2xx} non-2xx` : ''));
+        } catch (err) {
+          result.error = (err as Error).message;
+          o.log(`  ${t.label}: FAILED: ${result.error.split('\n')[0]}`);
+        }
+      }
+    }
+    for (const [i, r] of running.entries()) {
+      if (!r || results[i]!.error !== undefined) continue;
+      results[i]!.peakRssKiB = r.pid ? peakRssKiB(r.pid) : null;
+      results[i]!.ok = true;
+    }
   } finally {
-    await r.stop();
+    for (const r of running) await r?.stop();
   }
-  if (result.runs.length) {
-    result.rps = summarize(result.runs.map((x) => x.rps));
-    result.p50 = summarize(result.runs.map((x) => x.p50));
-    result.p99 = summarize(result.runs.map((x) => x.p99));
-    const cpu = result.runs.map((x) => x.cpuUsPerReq).filter((x): x is number => x !== null);
-    result.cpuUsPerReq = cpu.length ? summarize(cpu) : null;
-    result.errors = result.runs.reduce((a, x) => a + x.errors, 0);
-    result.non2xx = result.runs.reduce((a, x) => a + x.non2xx, 0);
-    if (result.errors || result.non2xx) result.notes.push(`${result.errors} socket errors, ${result.non2xx} non-2xx`);
-    const retries = result.runs.reduce((a, x) => a + x.tries - 1, 0);
-    if (retries) result.notes.push(`${retries} run(s) retried for foreign CPU`);
-    if (result.runs.some((x) => x.notIdle)) result.notes.push('CPUs never got idle before a run');
-    if (result.runs.some((x) => x.foreignCpuS > allowedForeign(o, x.seconds))) result.notes.push('kept a disturbed run');
-  }
+  return results.map((r) => summarizeRuns(r, o));
+}
+
+function summarizeRuns(result: TargetResult, o: RunOptions): TargetResult {
+  if (!result.runs.length) return result;
+  result.rps = summarize(result.runs.map((x) => x.rps));
+  result.p50 = summarize(result.runs.map((x) => x.p50));
+  result.p99 = summarize(result.runs.map((x) => x.p99));
+  const cpu = result.runs.map((x) => x.cpuUsPerReq).filter((x): x is number => x !== null);
+  result.cpuUsPerReq = cpu.length ? summarize(cpu) : null;
+  result.errors = result.runs.reduce((a, x) => a + x.errors, 0);
+  result.non2xx = result.runs.reduce((a, x) => a + x.non2xx, 0);
+  if (result.errors || result.non2xx) result.notes.push(`${result.errors} socket errors, ${result.non2xx} non-2xx`);
+  const retries = result.runs.reduce((a, x) => a + x.tries - 1, 0);
+  if (retries) result.notes.push(`${retries} run(s) retried for foreign CPU`);
+  if (result.runs.some((x) => x.notIdle)) result.notes.push('CPUs never got idle before a run');
+  if (result.runs.some((x) => x.foreignCpuS > allowedForeign(o, x.seconds))) result.notes.push('kept a disturbed run');
   return result;
 }

@@ -34,9 +34,10 @@ const P_NO_BODY = 5;
  * 16 KiB buffer, and each read is copied out before the next: small reads then come from Buffer's
  * shared pool instead of an ArrayBuffer of their own per read (which the young-generation collector
  * must sweep one by one), and skip the Readable stream. A read that fills the shared buffer means a
- * large body is arriving: that socket's next reads land in a 64 KiB buffer of its own, which is
- * handed over whole instead of copied (copying 64 KiB costs about 13 µs here), until a read comes
- * back under 16 KiB and the socket returns to the shared buffer.
+ * large body is arriving: that socket's next read lands in a 64 KiB buffer of its own, which is
+ * handed over whole instead of copied (copying 64 KiB costs about 13 µs here). The socket keeps
+ * reading into fresh buffers of its own while reads fill them, and returns to the shared buffer after
+ * one that does not, so an idle keep-alive connection rarely holds 64 KiB.
  */
 const SHARED_READ = Buffer.allocUnsafe(16 * 1024);
 const LARGE_READ = 64 * 1024;
