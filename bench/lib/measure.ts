@@ -120,10 +120,12 @@ export async function measureTargets(s: LoadScenario, targets: TargetSpec[], env
       const dir = join(env.dir, `target-${i}`);
       mkdirSync(dir, { recursive: true });
       try {
-        running.push(await startTarget(t.base, {
+        const r = await startTarget(t.base, {
           dir, upstreamPort: env.upstreamPort, front: s.front, tls: env.tls,
           probePath: requestPath(s, t), routes: t.routes, node: t.node, workers: t.workers,
-        }));
+        });
+        running.push(r);
+        if (r.plain) results[i]!.notes.push('plain HTTP');
       } catch (err) {
         running.push(null);
         results[i]!.error = (err as Error).message;
