@@ -48,15 +48,15 @@ export function upstreamReadOptions(deliver: (chunk: Buffer) => void): OnReadOpt
   return {
     buffer: () => next,
     callback(nread: number, buf: Uint8Array): boolean {
+      let chunk: Buffer;
       if (buf !== SHARED_READ && nread >= SHARED_READ.length) {
-        // a buffer of this socket's own: give it away and read the rest of the body into a fresh one
-        next = nread === buf.length ? Buffer.allocUnsafeSlow(LARGE_READ) : SHARED_READ;
-        deliver(Buffer.from(buf.buffer, buf.byteOffset, nread));
-        return true;
+        chunk = Buffer.from(buf.buffer, buf.byteOffset, nread); // this socket's own buffer: given away
+      } else {
+        chunk = Buffer.allocUnsafe(nread);
+        chunk.set(nread === buf.length ? buf : buf.subarray(0, nread));
       }
-      const chunk = Buffer.allocUnsafe(nread);
-      chunk.set(nread === buf.length ? buf : buf.subarray(0, nread));
-      next = buf === SHARED_READ && nread === buf.length ? Buffer.allocUnsafeSlow(LARGE_READ) : SHARED_READ;
+      // a read that filled its buffer means more is coming: the next lands in a fresh buffer of this socket's own
+      next = nread === buf.length ? Buffer.allocUnsafeSlow(LARGE_READ) : SHARED_READ;
       deliver(chunk);
       return true;
     },
