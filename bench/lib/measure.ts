@@ -58,6 +58,9 @@ export function summarize(values: number[]): Summary {
   return { median, min: s[0]!, max: s[s.length - 1]! };
 }
 
+/** Rounds a scenario runs: the requested number, raised to the scenario's minimum unless one run (a smoke test) was asked for. */
+export const roundsOf = (s: LoadScenario, runs: number) => (runs > 1 ? Math.max(runs, s.minRuns ?? 0) : runs);
+
 const allowedForeign = (o: RunOptions, seconds: number) => Math.max(o.foreignFloorS, o.foreignLimit * seconds);
 
 export interface Env { dir: string; upstreamPort: number; upstreamPid: number; tls: Tls }
@@ -132,7 +135,8 @@ export async function measureTargets(s: LoadScenario, targets: TargetSpec[], env
         o.log(`  ${t.label}: FAILED to start: ${results[i]!.error!.split('\n')[0]}`);
       }
     }
-    for (let round = 0; round < o.runs; round++) {
+    const rounds = roundsOf(s, o.runs);
+    for (let round = 0; round < rounds; round++) {
       for (const [i, t] of targets.entries()) {
         const r = running[i];
         const result = results[i]!;
@@ -141,7 +145,7 @@ export async function measureTargets(s: LoadScenario, targets: TargetSpec[], env
           if (round === 0 && o.warmupSeconds > 0) await load(s, t, r, env, o.warmupSeconds);
           const run = await oneRun(s, t, r, env, o);
           result.runs.push(run);
-          o.log(`  ${t.label} run ${round + 1}/${o.runs}: ${Math.round(run.rps)} req/s, p50 ${run.p50.toFixed(2)} ms, p99 ${run.p99.toFixed(2)} ms` +
+          o.log(`  ${t.label} run ${round + 1}/${rounds}: ${Math.round(run.rps)} req/s, p50 ${run.p50.toFixed(2)} ms, p99 ${run.p99.toFixed(2)} ms` +
             (run.cpuUsPerReq !== null ? `, ${run.cpuUsPerReq.toFixed(1)} µs/req` : '') +
             (run.errors || run.non2xx ? `, ${run.errors} errors, ${run.non2xx} non-2xx` : ''));
         } catch (err) {

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { runCapture } from './proc.ts';
-import type { TargetResult } from './measure.ts';
+import { summarize, type RunSample, type TargetResult } from './measure.ts';
 import type { LoadScenario } from './scenarios.ts';
 
 export interface Machine {
@@ -56,18 +56,47 @@ export interface Report {
 const fmt = (n: number | undefined | null, digits = 0) =>
   n === undefined || n === null || !Number.isFinite(n) ? '–' : n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 
-function ref(report: Report, s: ScenarioResult, scenario: LoadScenario | undefined, target: string): TargetResult | undefined {
+/** A reference row (nginx, HAProxy, direct) and whether it ran interleaved with this scenario's rows. */
+interface Ref { row: TargetResult; sameRounds: boolean }
+
+function ref(report: Report, s: ScenarioResult, scenario: LoadScenario | undefined, target: string): Ref | undefined {
   const own = s.rows.find((r) => r.target === target && r.ok);
-  if (own) return own;
+  if (own) return { row: own, sameRounds: true };
   const other = scenario?.refScenario ? report.scenarios.find((x) => x.id === scenario.refScenario) : undefined;
-  return other?.rows.find((r) => r.target === target && r.ok);
+  const row = other?.rows.find((r) => r.target === target && r.ok);
+  return row ? { row, sameRounds: false } : undefined;
 }
+
+/**
+ * Compares a row with a reference: with runs from the same rounds (run i of every target is round i),
+ * the median of the per-round comparisons, so a slow phase of the machine that met both runs of a round
+ * cancels out; otherwise (a reference from another scenario) the comparison of the two medians.
+ */
+export function paired(r: TargetResult, base: Ref | undefined, value: (x: RunSample) => number | null, compare: (a: number, b: number) => number): number | undefined {
+  if (!base || !r.runs.length || !base.row.runs.length) return undefined;
+  if (base.sameRounds) {
+    const n = Math.min(r.runs.length, base.row.runs.length);
+    const per: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const a = value(r.runs[i]!);
+      const b = value(base.row.runs[i]!);
+      if (a !== null && b !== null && b !== 0) per.push(compare(a, b));
+    }
+    return per.length ? summarize(per).median : undefined;
+  }
+  const a = r.runs.map(value).filter((v): v is number => v !== null);
+  const b = base.row.runs.map(value).filter((v): v is number => v !== null);
+  return a.length && b.length ? compare(summarize(a).median, summarize(b).median) : undefined;
+}
+
+const ratioOf = (a: number, b: number) => a / b;
+const minus = (a: number, b: number) => a - b;
 
 function loadTable(report: Report, s: ScenarioResult, scenario: LoadScenario | undefined): string[] {
   const nginx = ref(report, s, scenario, 'nginx');
   const haproxy = ref(report, s, scenario, 'haproxy');
   const direct = ref(report, s, scenario, 'direct');
-  const ratio = (r: TargetResult, base?: TargetResult) => (r.rps && base?.rps ? fmt(r.rps.median / base.rps.median, 2) : '–');
+  const ratio = (r: TargetResult, base?: Ref) => fmt(paired(r, base, (x) => x.rps, ratioOf), 2);
   const fixed = scenario?.delayMs !== undefined;
   const head = ['target', 'req/s', 'p50 ms', 'p99 ms', 'CPU µs/req', 'peak RSS MiB', '÷ nginx', '÷ HAProxy', '÷ direct'];
   if (fixed) head.push('+p50 ms vs direct', '+p99 ms vs direct');
@@ -83,10 +112,10 @@ function loadTable(report: Report, s: ScenarioResult, scenario: LoadScenario | u
       r.peakRssKiB ? fmt(r.peakRssKiB / 1024, 1) : '–', ratio(r, nginx), ratio(r, haproxy), ratio(r, direct),
     ];
     if (fixed) {
-      cells.push(direct && r.p50 ? fmt(r.p50.median - direct.p50!.median, 2) : '–', direct && r.p99 ? fmt(r.p99.median - direct.p99!.median, 2) : '–');
+      cells.push(fmt(paired(r, direct, (x) => x.p50, minus), 2), fmt(paired(r, direct, (x) => x.p99, minus), 2));
     }
     cells.push(
-      r.cpuUsPerReq && nginx?.cpuUsPerReq ? fmt(r.cpuUsPerReq.median / nginx.cpuUsPerReq.median, 2) : '–',
+      fmt(paired(r, nginx, (x) => x.cpuUsPerReq, ratioOf), 2),
       r.rps ? `${fmt(r.rps.min)}–${fmt(r.rps.max)} (${fmt(((r.rps.max - r.rps.min) / r.rps.median) * 100, 0)} %)` : '–',
       r.p99 ? `${fmt(r.p99.min, 2)}–${fmt(r.p99.max, 2)}` : '–',
       [...r.notes, ...(r.error ? [`error: ${r.error.split('\n')[0]}`] : [])].join('; ').replace(/\|/g, '/'),
@@ -105,7 +134,8 @@ export function toMarkdown(report: Report, scenarios: LoadScenario[]): string {
     '',
     `${m.date} · ${m.nproc} CPUs (${m.cpuModel}) · kernel ${m.kernel} · Node ${m.node} · nginx ${m.nginx} · ${m.haproxy} · ${m.wrk} · ${m.h2load}`,
     '',
-    `${o.runs} run(s) × ${o.seconds} s per target after a ${o.warmupSeconds} s warm-up; medians, spread is min–max over the runs.` +
+    `${o.runs} run(s) × ${o.seconds} s per target after a ${o.warmupSeconds} s warm-up, interleaved (round i runs every target of a scenario once); ` +
+      'values are medians and spread is min–max over the runs; ratios and the added latency vs direct are medians of the per-round comparisons.' +
       (o.quick ? ' **Quick mode: smoke test only, not for comparison.**' : ''),
     'Proxy on CPU 0 (1 worker); upstream nginx and the load generator on CPU 1. See docs/benchmarks.md for the method.',
     '',
@@ -113,8 +143,11 @@ export function toMarkdown(report: Report, scenarios: LoadScenario[]): string {
   for (const s of report.scenarios) {
     lines.push(`## ${s.id}: ${s.title}`, '');
     if (s.note) lines.push(s.note, '');
+    const scenario = scenarios.find((x) => x.id === s.id);
+    const rounds = Math.max(0, ...s.rows.map((r) => r.runs.length));
+    if (rounds > o.runs) lines.push(`${rounds} rounds in this scenario: its p99 figures are the noisiest of the run.`, '');
     if (s.skipped) lines.push(`Skipped: ${s.skipped}`, '');
-    if (s.rows.length) lines.push(...loadTable(report, s, scenarios.find((x) => x.id === s.id)), '');
+    if (s.rows.length) lines.push(...loadTable(report, s, scenario), '');
     if (s.lines?.length) lines.push(...s.lines, '');
   }
   return lines.join('\n');

@@ -12,6 +12,8 @@ export interface LoadScenario {
   targets: string[];
   /** Pace wrk connections (fixed-rate scenario): ms between requests on each connection. */
   delayMs?: number;
+  /** Rounds this scenario runs at least (when more than one is asked for): its figures are noisier than the rest. */
+  minRuns?: number;
   /** Scenario whose nginx/HAProxy/direct rows are the reference when this one has none. */
   refScenario?: string;
   /** Direct in this scenario is measured against this path and plain HTTP (TLS scenarios). */
@@ -35,7 +37,7 @@ export const LOAD_SCENARIOS: LoadScenario[] = [
   { id: 'grpc', title: 'gRPC unary over h2c (h2load -c16 -m8) to a @grpc/grpc-js server, 100 B messages', front: 'grpc', path: '/bench.Echo/Unary', tool: 'h2load',
     targets: ['direct', 'nginx', 'haproxy', 'ferry'],
     note: 'The upstream is a Node gRPC server on CPU 1, so direct is far below the nginx upstream ceiling. p50 = mean, p99 = max (h2load).' },
-  { id: 'fixed-5k', title: 'Fixed rate ≈ 5k req/s (64 connections, exponentially distributed gaps of mean 12 ms per connection), 100 B', front: 'http', path: '/', tool: 'wrk', delayMs: 12,
+  { id: 'fixed-5k', title: 'Fixed rate ≈ 5k req/s (64 connections, exponentially distributed gaps of mean 12 ms per connection), 100 B', front: 'http', path: '/', tool: 'wrk', delayMs: 12, minRuns: 5,
     targets: ['direct', 'nginx', 'haproxy', 'ferry', 'ferry-full', 'node-floor', 'fastify-http-proxy', 'http-proxy'],
     note: 'Latency at moderate load: read the added p50/p99 over direct, not req/s (all targets get about the same rate).' },
   { id: 'routes', title: 'Ferry route-table size: 10 vs 1,000 vs 10,000 PathPrefix routes, request hits the middle one, 100 B', front: 'http', path: '', tool: 'wrk',
