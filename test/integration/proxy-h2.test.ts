@@ -1,5 +1,6 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import http2 from 'node:http2';
 import https from 'node:https';
 import tls from 'node:tls';
@@ -40,6 +41,32 @@ test('h2c with prior knowledge and HTTP/1.1 share one port; HTTP/2 → HTTP/1.1 
   const many = await Promise.all(Array.from({ length: 20 }, (_, i) => h2request(client, { ':path': `/m/${i}` })));
   assert.deepEqual(many.map((m) => (JSON.parse(m.body) as Seen).url), Array.from({ length: 20 }, (_, i) => `/m/${i}`));
   assert.equal((await request(port, { path: '/h1' })).status, 200);
+});
+
+test('HTTP/2 client: repeated upstream response fields stay separate fields, with their values and order', async (t) => {
+  const up = http.createServer((_req, res) => {
+    res.setHeader('Set-Cookie', ['a=1; Path=/', 'b=2']);
+    res.setHeader('X-Multi', ['one', 'two, three']);
+    res.setHeader('Content-Type', 'text/plain');
+    res.end('ok');
+  });
+  await new Promise<void>((resolve) => up.listen(0, '127.0.0.1', resolve));
+  t.after(() => up.close());
+  const { port } = await startProxy(t, buildSnapshot({ routes: [{}] }), endpoints({ b: [(up.address() as AddressInfo).port] }));
+  const client = http2.connect(`http://127.0.0.1:${port}`);
+  t.after(() => client.close());
+  const raw = await new Promise<string[]>((resolve, reject) => {
+    const req = client.request({ ':path': '/' });
+    req.on('response', (_h, _flags, rawHeaders: string[]) => resolve(rawHeaders));
+    req.on('error', reject);
+    req.resume();
+  });
+  const fields = (name: string) => raw.flatMap((v, i) => (i % 2 === 0 && v === name ? [raw[i + 1]] : []));
+  assert.deepEqual(raw.slice(0, 2), [':status', '200']);
+  assert.deepEqual(fields('set-cookie'), ['a=1; Path=/', 'b=2']);
+  assert.deepEqual(fields('x-multi'), ['one', 'two, three']);
+  assert.deepEqual(fields('content-type'), ['text/plain']);
+  assert.equal(fields('date').length, 1);
 });
 
 test('HTTP/1.1 client → h2c upstream', async (t) => {

@@ -4,7 +4,7 @@
  * (ws/raw-downstream.ts), so the request path is written once. Header lists are flat
  * `[name, value, ...]` with lower-case names.
  */
-import type { ServerHttp2Stream, OutgoingHttpHeaders } from 'node:http2';
+import type { ServerHttp2Stream } from 'node:http2';
 import type { Readable } from 'node:stream';
 
 export type Trailers = Record<string, string | string[] | undefined>;
@@ -31,15 +31,17 @@ export interface Downstream {
   closeAfter(): void;
 }
 
-function toH2Headers(status: number, headers: string[]): OutgoingHttpHeaders {
-  const out: OutgoingHttpHeaders = { ':status': status };
-  for (let i = 0; i < headers.length; i += 2) {
-    const name = headers[i];
-    const prev = out[name];
-    if (prev === undefined) out[name] = headers[i + 1];
-    else if (Array.isArray(prev)) prev.push(headers[i + 1]);
-    else out[name] = [String(prev), headers[i + 1]];
-  }
+/**
+ * The response head as node:http2 raw headers (`[name, value, ...]`, `:status` first). node:http2 takes
+ * the flat list as it is: no header object to build and no per-name lookups, and repeated names stay
+ * separate fields. It appends `date` to the array it is given, so the list is always a fresh one.
+ */
+// HOT PATH
+function toH2Headers(status: number, headers: string[]): string[] {
+  const out = new Array<string>(headers.length + 2);
+  out[0] = ':status';
+  out[1] = String(status);
+  for (let i = 0; i < headers.length; i++) out[i + 2] = headers[i];
   return out;
 }
 
