@@ -59,7 +59,7 @@ export function summarize(values: number[]): Summary {
 }
 
 /** Rounds a scenario runs: the requested number, raised to the scenario's minimum unless one run (a smoke test) was asked for. */
-export const roundsOf = (s: LoadScenario, runs: number) => (runs > 1 ? Math.max(runs, s.minRuns ?? 0) : runs);
+const roundsOf = (s: LoadScenario, runs: number) => (runs > 1 ? Math.max(runs, s.minRuns ?? 0) : runs);
 
 const allowedForeign = (o: RunOptions, seconds: number) => Math.max(o.foreignFloorS, o.foreignLimit * seconds);
 

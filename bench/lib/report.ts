@@ -72,7 +72,7 @@ function ref(report: Report, s: ScenarioResult, scenario: LoadScenario | undefin
  * the median of the per-round comparisons, so a slow phase of the machine that met both runs of a round
  * cancels out; otherwise (a reference from another scenario) the comparison of the two medians.
  */
-export function paired(r: TargetResult, base: Ref | undefined, value: (x: RunSample) => number | null, compare: (a: number, b: number) => number): number | undefined {
+function paired(r: TargetResult, base: Ref | undefined, value: (x: RunSample) => number | null, compare: (a: number, b: number) => number): number | undefined {
   if (!base || !r.runs.length || !base.row.runs.length) return undefined;
   if (base.sameRounds) {
     const n = Math.min(r.runs.length, base.row.runs.length);
@@ -122,7 +122,7 @@ function loadTable(report: Report, s: ScenarioResult, scenario: LoadScenario | u
     );
     out.push(`| ${cells.join(' | ')} |`);
   }
-  if (scenario?.refScenario) out.push('', `Ratios use the nginx, HAProxy and direct rows of \`${scenario.refScenario}\` when this scenario has none.`);
+  if (scenario?.refScenario) out.push('', `Ratios use the nginx, HAProxy and direct rows of \`${scenario.refScenario}\` when this scenario has none; those ran in other rounds, so these ratios divide the two medians.`);
   return out;
 }
 
