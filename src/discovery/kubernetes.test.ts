@@ -107,6 +107,7 @@ describe('kubernetes discovery', () => {
     const req = sliceRequests(east, false).at(-1)!;
     assert.equal(req.query.labelSelector, 'kubernetes.io/service-name=web');
     assert.equal(req.headers.authorization, 'Bearer east-token');
+    await eventually(() => sliceRequests(east, true).length > 0); // the watch opens after the list has answered
     const watch = sliceRequests(east, true).at(-1)!;
     assert.equal(watch.query.allowWatchBookmarks, 'true');
     assert.ok(Number(watch.query.resourceVersion) > 0);
