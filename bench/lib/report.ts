@@ -80,13 +80,15 @@ function paired(r: TargetResult, base: Ref | undefined, value: (x: RunSample) =>
     for (let i = 0; i < n; i++) {
       const a = value(r.runs[i]!);
       const b = value(base.row.runs[i]!);
-      if (a !== null && b !== null && b !== 0) per.push(compare(a, b));
+      const c = a === null || b === null ? NaN : compare(a, b);
+      if (Number.isFinite(c)) per.push(c); // a ratio over a zero reference has no meaning
     }
     return per.length ? summarize(per).median : undefined;
   }
   const a = r.runs.map(value).filter((v): v is number => v !== null);
   const b = base.row.runs.map(value).filter((v): v is number => v !== null);
-  return a.length && b.length ? compare(summarize(a).median, summarize(b).median) : undefined;
+  const c = a.length && b.length ? compare(summarize(a).median, summarize(b).median) : NaN;
+  return Number.isFinite(c) ? c : undefined;
 }
 
 const ratioOf = (a: number, b: number) => a / b;
