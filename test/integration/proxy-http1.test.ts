@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import net from 'node:net';
 import { buildSnapshot, echoUpstream, endpoints, rawRequest, request, startProxy, type Seen } from './proxy-harness.ts';
 
 test('HTTP/1.1 keep-alive proxying reuses client and upstream connections', async (t) => {
@@ -205,4 +206,97 @@ test('observability: one RequestRecord per request and upstream connect events',
   assert.equal(miss.error, 'no_route');
   assert.equal(miss.route, null);
   assert.ok(events.some((e) => e.type === 'connect' && e.backend === 'b' && e.protocol === 'http1'));
+});
+
+/** Body of response `n`: a byte pattern of its own, so a body written over by another response's bytes shows. */
+function patterned(n: number, size: number): Buffer {
+  const b = Buffer.allocUnsafe(size);
+  for (let i = 0; i < size; i++) b[i] = (n * 131 + i * 7 + (i >> 9)) & 0xff;
+  return b;
+}
+
+/** Responses 0..59 are 20 KB to 600 KB; 1000 and up are 6 MB, more than the kernel buffers of a client that does not read. */
+const sizeOf = (n: number) => (n >= 1000 ? 6_000_000 + n : 20_000 + n * 9_973);
+
+test('large responses to many clients at once arrive intact, fast and slow readers alike, in every framing', async (t) => {
+  // Ferry hands upstream reads to clients whole and reuses their memory once a client socket has taken
+  // every byte; a slow client keeps its chunks queued, and they must not be overwritten by later reads.
+  const server = net.createServer((socket) => {
+    socket.on('error', () => {});
+    let seen = '';
+    socket.on('data', (d) => {
+      seen += d.toString('latin1');
+      for (let end = seen.indexOf('\r\n\r\n'); end >= 0; end = seen.indexOf('\r\n\r\n')) {
+        const [, n, framing] = /^GET \/big\/(\d+)\/(\w+)/.exec(seen)!;
+        seen = seen.slice(end + 4);
+        const body = patterned(Number(n), sizeOf(Number(n)));
+        if (framing === 'length') socket.write(Buffer.concat([Buffer.from(`HTTP/1.1 200 OK\r\ncontent-length: ${body.length}\r\n\r\n`), body]));
+        else if (framing === 'chunked') socket.write(Buffer.concat([Buffer.from(`HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n${body.length.toString(16)}\r\n`), body, Buffer.from('\r\n0\r\n\r\n')]));
+        else socket.end(Buffer.concat([Buffer.from('HTTP/1.1 200 OK\r\nconnection: close\r\n\r\n'), body]));
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => server.close());
+  const upPort = (server.address() as net.AddressInfo).port;
+  const { port } = await startProxy(t, buildSnapshot({ routes: [{}] }), endpoints({ b: [upPort] }));
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 12 });
+  t.after(() => agent.destroy());
+  let fastDone!: () => void;
+  const allFastDone = new Promise<void>((resolve) => { fastDone = resolve; });
+  const get = (n: number, framing: string, slow: boolean) => new Promise<Buffer>((resolve, reject) => {
+    http.get({ port, host: '127.0.0.1', path: `/big/${n}/${framing}`, agent: slow ? false : agent }, (res) => {
+      const parts: Buffer[] = [];
+      // A slow client reads nothing until every fast one is done: its bytes queue in Ferry meanwhile.
+      if (slow) { res.pause(); void allFastDone.then(() => res.resume()); }
+      res.on('data', (c: Buffer) => parts.push(c));
+      res.on('end', () => resolve(Buffer.concat(parts)));
+      res.on('error', reject);
+    }).on('error', reject);
+  });
+  const check = (n: number, framing: string) => (body: Buffer) => {
+    const want = patterned(n, sizeOf(n));
+    assert.equal(body.length, want.length, `response ${n} (${framing}) length`);
+    assert.ok(body.equals(want), `response ${n} (${framing}) bytes`);
+  };
+  const framings = ['length', 'chunked', 'close'];
+  const slow = [1000, 1001, 1002].map((n) => get(n, framings[n % 3], true).then(check(n, framings[n % 3])));
+  const fast: Promise<void>[] = [];
+  for (let n = 0; n < 60; n++) fast.push(get(n, framings[n % 3], false).then(check(n, framings[n % 3])));
+  await Promise.all(fast);
+  fastDone();
+  await Promise.all(slow);
+});
+
+test('a large response whose first read fills the buffer and then stalls is forwarded without waiting for the rest', async (t) => {
+  // The first read comes back exactly full (16 KiB), so Ferry expects more at once and holds the bytes
+  // for one write with the next read; with nothing more to read, they must still leave in this turn.
+  let release!: () => void;
+  const rest = new Promise<void>((resolve) => { release = resolve; });
+  const server = net.createServer((socket) => {
+    socket.on('error', () => {});
+    socket.once('data', () => {
+      const head = 'HTTP/1.1 200 OK\r\ncontent-length: 40000\r\n\r\n';
+      const first = 16 * 1024 - head.length;
+      socket.write(head + 'a'.repeat(first));
+      void rest.then(() => socket.write('b'.repeat(40_000 - first)));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => server.close());
+  const { port } = await startProxy(t, buildSnapshot({ routes: [{}] }), endpoints({ b: [(server.address() as net.AddressInfo).port] }));
+  const body = await new Promise<string>((resolve, reject) => {
+    http.get({ port, host: '127.0.0.1', path: '/stall', agent: false }, (res) => {
+      let got = '';
+      res.setEncoding('latin1');
+      res.on('data', (c: string) => {
+        got += c;
+        if (!got.includes('b')) release(); // the first part arrived before the upstream sent the rest
+      });
+      res.on('end', () => resolve(got));
+      res.on('error', reject);
+    }).on('error', reject);
+  });
+  assert.equal(body.length, 40_000);
+  assert.match(body, /^a+b+$/);
 });

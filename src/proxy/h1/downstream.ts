@@ -3,7 +3,9 @@
  * head with its framing (Content-Length as given; none for 1xx/204/304 and HEAD; else chunked for
  * HTTP/1.1 clients and close-delimited for HTTP/1.0), `date` when absent and `connection` when the
  * connection closes after it (or an HTTP/1.0 client keeps it alive). The head waits for the first
- * body bytes so that head and body leave in one socket write. One object per request, created by the
+ * body bytes so that head and body leave in one socket write, and body chunks that the upstream
+ * says are followed at once by more (one burst of reads) wait for the burst's last chunk, so that a
+ * large body read in several reads leaves in one write too. One object per request, created by the
  * connection; once the response is complete (or the connection gone) every call is a no-op, so a late
  * call from a finished exchange can never touch the next request.
  */
@@ -13,7 +15,8 @@ import type { Downstream, DownstreamListener, Trailers } from '../http/downstrea
 import type { H1ServerConnection } from './server-connection.ts';
 import { emptyBody } from './request-body.ts';
 import { CRLF, LAST_CHUNK, httpDate, statusLine } from './response-writer.ts';
-import { writeMessage } from './write-message.ts';
+import { writeMessage, writeParts } from './write-message.ts';
+import { recycle } from '../upstream/read-buffers.ts';
 
 const FRAMING_NONE = 0;
 const FRAMING_LENGTH = 1;
@@ -59,6 +62,8 @@ export class H1Downstream implements Downstream {
   #framing = FRAMING_NONE;
   /** Body bytes still to send under Content-Length framing. */
   #remaining = 0;
+  /** Body chunks of the current read burst, written with the burst's last chunk (or at the end of this loop turn). */
+  #burst: Buffer[] | null = null;
 
   constructor(conn: H1ServerConnection, socket: net.Socket, body: Readable | null, isHead: boolean, http10: boolean) {
     this.#conn = conn;
@@ -120,31 +125,73 @@ export class H1Downstream implements Downstream {
     }
   }
 
+  /**
+   * Writes a body chunk. `more` says the upstream is reading the next one right now (its read filled
+   * the buffer): the chunk is then held and leaves with the next chunk that comes without `more`, or
+   * at the end of this event-loop turn if none does, and write says it was taken.
+   */
   // HOT PATH
-  write(chunk: Buffer): boolean {
+  write(chunk: Buffer, more = false): boolean {
     if (this.done) return true;
+    if (this.#framing === FRAMING_LENGTH && (this.#remaining -= chunk.length) < 0) { this.abort(); return true; }
+    if (more && this.#framing !== FRAMING_NONE && chunk.length > 0) {
+      if (this.#burst === null) {
+        this.#burst = [chunk];
+        setImmediate(flushBurst, this);
+      } else {
+        this.#burst.push(chunk);
+      }
+      return true;
+    }
     const head = this.#pending;
     this.#pending = '';
     let ok: boolean;
-    switch (this.#framing) {
-      case FRAMING_NONE:
-        return head.length === 0 || this.#socket.write(head, 'latin1');
-      case FRAMING_CHUNKED:
-        ok = chunk.length === 0 ? writeMessage(this.#socket, head, null, '') : writeMessage(this.#socket, `${head}${chunk.length.toString(16)}\r\n`, chunk, CRLF);
-        break;
-      case FRAMING_LENGTH:
-        if ((this.#remaining -= chunk.length) < 0) { this.abort(); return true; }
-        ok = writeMessage(this.#socket, head, chunk, '');
-        break;
-      default:
-        ok = writeMessage(this.#socket, head, chunk, '');
+    if (this.#burst !== null) {
+      ok = this.#writeBurst(head, chunk);
+    } else {
+      switch (this.#framing) {
+        case FRAMING_NONE:
+          return head.length === 0 || this.#socket.write(head, 'latin1');
+        case FRAMING_CHUNKED:
+          ok = chunk.length === 0 ? writeMessage(this.#socket, head, null, '') : writeMessage(this.#socket, `${head}${chunk.length.toString(16)}\r\n`, chunk, CRLF);
+          break;
+        default:
+          ok = writeMessage(this.#socket, head, chunk, '');
+      }
+      if (this.#socket.writableLength === 0) recycle(chunk);
     }
     if (!ok) this.#waitingDrain = true;
     return ok;
   }
 
+  /** Writes the held burst (then `last`, when given) after `head`, as one chunk under chunked framing, in one write. */
+  #writeBurst(head: string, last: Buffer | null, tail = ''): boolean {
+    const parts = this.#burst!;
+    this.#burst = null;
+    if (last !== null && last.length > 0) parts.push(last);
+    let ok: boolean;
+    if (this.#framing !== FRAMING_CHUNKED) {
+      ok = writeParts(this.#socket, head, parts, tail);
+    } else {
+      let size = 0;
+      for (let i = 0; i < parts.length; i++) size += parts[i].length;
+      ok = writeParts(this.#socket, `${head}${size.toString(16)}\r\n`, parts, tail.length === 0 ? CRLF : `\r\n${tail}`);
+    }
+    if (this.#socket.writableLength === 0) for (let i = 0; i < parts.length; i++) recycle(parts[i]);
+    return ok;
+  }
+
+  /** Writes a held burst whose last chunk did not come in this event-loop turn. */
+  flushBurst(): void {
+    if (this.#burst === null || this.done) return;
+    const head = this.#pending;
+    this.#pending = '';
+    if (!this.#writeBurst(head, null)) this.#waitingDrain = true;
+  }
+
   end(trailers: Trailers | null): void {
     if (this.done) return;
+    this.flushBurst();
     const head = this.#pending;
     this.#pending = '';
     if (this.#framing === FRAMING_CHUNKED) {
@@ -162,6 +209,12 @@ export class H1Downstream implements Downstream {
     if (this.done) return;
     const head = this.#pending;
     this.#pending = '';
+    if (this.#burst !== null) {
+      if (this.#framing === FRAMING_LENGTH && (this.#remaining -= chunk.length) !== 0) { this.abort(); return; }
+      this.#writeBurst(head, chunk, this.#framing === FRAMING_CHUNKED ? LAST_CHUNK : '');
+      this.#finish();
+      return;
+    }
     switch (this.#framing) {
       case FRAMING_NONE:
         if (head.length > 0) this.#socket.write(head, 'latin1');
@@ -176,12 +229,14 @@ export class H1Downstream implements Downstream {
       default:
         writeMessage(this.#socket, head, chunk, '');
     }
+    if (this.#socket.writableLength === 0) recycle(chunk);
     this.#finish();
   }
 
   abort(): void {
     if (this.done) return;
     this.done = true;
+    this.#burst = null;
     this.#socket.destroy();
   }
 
@@ -201,6 +256,7 @@ export class H1Downstream implements Downstream {
   /** The connection answered or went away on its own: nothing more is written for this response. */
   kill(): void {
     this.done = true;
+    this.#burst = null;
     this.headersSent = true;
   }
 
@@ -210,4 +266,9 @@ export class H1Downstream implements Downstream {
     this.#notified = true;
     this.#listener?.onDownstreamClose();
   }
+}
+
+/** setImmediate callback: a burst's last chunk did not come in the turn that began it. */
+function flushBurst(d: H1Downstream): void {
+  d.flushBurst();
 }

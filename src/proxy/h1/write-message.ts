@@ -35,3 +35,14 @@ export function writeMessage(socket: net.Socket, head: string, chunk: Buffer | n
   socket.uncork();
   return ok;
 }
+
+/** Writes `head`, the `chunks` and `tail` (latin1; head and tail may be empty) corked into one writev. Returns socket.write's result. */
+export function writeParts(socket: net.Socket, head: string, chunks: Buffer[], tail: string): boolean {
+  socket.cork();
+  if (head.length > 0) socket.write(head, 'latin1');
+  let ok = true;
+  for (let i = 0; i < chunks.length; i++) ok = socket.write(chunks[i]);
+  if (tail.length > 0) ok = socket.write(tail, 'latin1');
+  socket.uncork();
+  return ok;
+}

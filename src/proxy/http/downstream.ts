@@ -21,7 +21,7 @@ export interface Downstream {
   headersSent: boolean;
   listen(l: DownstreamListener): void;
   respond(status: number, headers: string[], endStream: boolean, wantTrailers: boolean): void;
-  write(chunk: Buffer): boolean;
+  write(chunk: Buffer, more?: boolean): boolean;
   end(trailers: Trailers | null): void;
   /** Writes the last chunk of the body and ends the response in one go (no trailers). */
   endWith(chunk: Buffer): void;

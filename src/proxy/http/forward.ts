@@ -267,14 +267,14 @@ class Attempt implements UpstreamHandler, AttemptState {
   }
 
   // HOT PATH
-  onResponseData(controller: Controller, chunk: Buffer): void {
+  onResponseData(controller: Controller, chunk: Buffer, more = false): void {
     if (this.done) return;
     const x = this.x;
     if (this.deferred !== null) { x.down.respond(x.status, this.deferred, false, true); this.deferred = null; }
     x.bytesOut += chunk.length;
     if (x.capture !== null) x.capture.data(chunk);
     if (this.remaining > 0 && (this.remaining -= chunk.length) === 0) return this.#endWith(chunk);
-    if (!x.down.write(chunk)) controller.pause();
+    if (!x.down.write(chunk, more)) controller.pause();
   }
 
   /** The last body chunk: the response ends here (the pool's onResponseEnd follows and is ignored). */

@@ -5,7 +5,7 @@
  * connection; the request in flight lives in fields, so a kept-alive connection serves request after
  * request without allocating closures or listeners. The pool (h1-pool.ts) decides where connections come from and go.
  */
-import type { OnReadOpts, Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { HttpParseError, parseResponseHead, type ResponseHead } from '../h1/parse.ts';
 import { ChunkedDecoder } from '../h1/chunked.ts';
 import { objectFromFlat, type UpstreamController, type UpstreamHandler, type UpstreamHeaders, type UpstreamRequest } from './pool.ts';
@@ -28,40 +28,6 @@ const P_CHUNKED = 2;
 const P_CHUNKS_DONE = 3;
 const P_UNTIL_CLOSE = 4;
 const P_NO_BODY = 5;
-
-/**
- * Where upstream sockets opened by the pool read (net's `onread`). Every socket reads into one shared
- * 16 KiB buffer, and each read is copied out before the next: small reads then come from Buffer's
- * shared pool instead of an ArrayBuffer of their own per read (which the young-generation collector
- * must sweep one by one), and skip the Readable stream. A read that fills the shared buffer means a
- * large body is arriving: that socket's next read lands in a 64 KiB buffer of its own, which is
- * handed over whole instead of copied (copying 64 KiB costs about 13 µs here). The socket keeps
- * reading into fresh buffers of its own while reads fill them, and returns to the shared buffer after
- * one that does not, so an idle keep-alive connection rarely holds 64 KiB.
- */
-const SHARED_READ = Buffer.allocUnsafe(16 * 1024);
-const LARGE_READ = 64 * 1024;
-
-/** `onread` options for one socket: each read is delivered to `deliver` as a Buffer the handler may keep. */
-export function upstreamReadOptions(deliver: (chunk: Buffer) => void): OnReadOpts {
-  let next = SHARED_READ;
-  return {
-    buffer: () => next,
-    callback(nread: number, buf: Uint8Array): boolean {
-      let chunk: Buffer;
-      if (buf !== SHARED_READ && nread >= SHARED_READ.length) {
-        chunk = Buffer.from(buf.buffer, buf.byteOffset, nread); // this socket's own buffer: given away
-      } else {
-        chunk = Buffer.allocUnsafe(nread);
-        chunk.set(nread === buf.length ? buf : buf.subarray(0, nread));
-      }
-      // a read that filled its buffer means more is coming: the next lands in a fresh buffer of this socket's own
-      next = nread === buf.length ? Buffer.allocUnsafeSlow(LARGE_READ) : SHARED_READ;
-      deliver(chunk);
-      return true;
-    },
-  };
-}
 
 /** What the connection needs from its pool. */
 export interface ConnectionOwner {
@@ -114,6 +80,8 @@ export class H1Connection implements RequestWriterOwner {
   #decoder: ChunkedDecoder | null = null;
   #keepAlive = false;
   #gotBytes = false;
+  /** The read being processed filled its buffer, so the socket reads again at once: more body is on its way. */
+  #more = false;
   /** Bytes read but not processed because the handler paused. */
   #pending: Buffer | null = null;
   #pendingOff = 0;
@@ -232,7 +200,7 @@ export class H1Connection implements RequestWriterOwner {
 
   // HOT PATH
   /** Response bytes from the socket. */
-  readonly onData = (chunk: Buffer): void => {
+  readonly onData = (chunk: Buffer, more = false): void => {
     const h = this.#handler;
     if (h === null) {
       // Bytes nobody asked for (on an idle connection): it cannot be trusted with another request.
@@ -241,11 +209,13 @@ export class H1Connection implements RequestWriterOwner {
     }
     this.#gotBytes = true;
     if (this.#paused) { this.#hold(chunk); return; }
+    this.#more = more;
     try {
       this.#process(h, chunk, 0);
     } catch (err) {
       this.#fail(asFailure(err));
     }
+    this.#more = false;
   };
 
   readonly #onEnd = (): void => {
@@ -331,7 +301,7 @@ export class H1Connection implements RequestWriterOwner {
           const chunk = off === 0 && n === len ? buf : buf.subarray(off, off + n);
           off += n;
           this.#remaining -= n;
-          h.onResponseData?.(this.#control!, chunk);
+          h.onResponseData?.(this.#control!, chunk, this.#more && off >= len);
           if (this.#remaining === 0) {
             if (this.#handler === h) this.#complete(off >= len, NO_TRAILERS);
             return;
@@ -356,7 +326,7 @@ export class H1Connection implements RequestWriterOwner {
           if (off >= buf.length) return;
           const chunk = off === 0 ? buf : buf.subarray(off);
           off = buf.length;
-          h.onResponseData?.(this.#control!, chunk);
+          h.onResponseData?.(this.#control!, chunk, this.#more);
           continue;
         }
         default:

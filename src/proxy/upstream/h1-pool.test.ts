@@ -9,6 +9,7 @@ import { upstreamChannel, type UpstreamEvent } from '../../snapshot/index.ts';
 import { eventually } from '../../../test/support/eventually.ts';
 import { refusedPort } from '../../../test/support/upstreams.ts';
 import { H1Pool, type H1PoolOptions } from './h1-pool.ts';
+import { recycle } from './read-buffers.ts';
 import { classify, UPSTREAM_CONNECT_TIMEOUT, UPSTREAM_POOL_CLOSED } from './errors.ts';
 import type { UpstreamController, UpstreamHandler, UpstreamHeaders, UpstreamRequest } from './pool.ts';
 
@@ -532,6 +533,39 @@ test('chunks are the handler\'s to keep: two connections reading at once never o
     }
   }
   assert.equal(up.conns.length, 2);
+});
+
+test('a chunk handed back with recycle() takes a later read; one kept is never written over', async (t) => {
+  const size = 2_000_000;
+  const up = await rawUpstream(t, (c) => {
+    let body = '';
+    for (let i = 0; body.length < size; i++) body += String(i).padStart(7, '0') + ' ';
+    c.socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${size}\r\n\r\n${body.slice(0, size)}`);
+  });
+  const pool = newPool(t, up.port);
+  const seen = new Set<ArrayBufferLike>();
+  let reused = 0;
+  const kept: [Buffer, Buffer][] = [];
+  let copied = 0;
+  await new Promise<void>((resolve, reject) => {
+    pool.dispatch(get('/big'), {
+      onResponseData(_c, chunk) {
+        if (seen.has(chunk.buffer)) reused++;
+        seen.add(chunk.buffer);
+        copied += chunk.length;
+        // every other chunk is kept as delivered; the rest are given back for later reads
+        if (kept.length * 2 <= seen.size) kept.push([chunk, Buffer.from(chunk)]);
+        else recycle(chunk);
+      },
+      onResponseEnd: () => resolve(),
+      onResponseError: (_c, err) => reject(err),
+    });
+  });
+  assert.equal(copied, size);
+  assert.ok(reused > 0, 'a recycled buffer took a later read');
+  assert.ok(kept.length > 2);
+  for (const [chunk, copy] of kept) assert.ok(chunk.equals(copy), 'a kept chunk still holds its own bytes');
+  recycle(Buffer.from('not from a read')); // anything else is ignored
 });
 
 test('abort destroys the connection and reports onResponseError once, never after the end', async (t) => {

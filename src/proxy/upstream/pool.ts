@@ -43,7 +43,7 @@ export interface UpstreamHandler {
   onRequestStart?(controller: UpstreamController, context: object): void;
   onResponseStart?(controller: UpstreamController, status: number, headers: UpstreamHeaders, statusText?: string): void;
   onResponseStartFlat?(controller: UpstreamController, status: number, headers: string[]): void;
-  onResponseData?(controller: UpstreamController, chunk: Buffer): void;
+  onResponseData?(controller: UpstreamController, chunk: Buffer, more?: boolean): void;
   onResponseEnd?(controller: UpstreamController, trailers: UpstreamHeaders): void;
   onResponseError?(controller: UpstreamController | null, err: Error): void;
 }
