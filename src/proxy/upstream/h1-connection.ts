@@ -11,6 +11,7 @@ import { ChunkedDecoder } from '../h1/chunked.ts';
 import { objectFromFlat, type UpstreamController, type UpstreamHandler, type UpstreamHeaders, type UpstreamRequest } from './pool.ts';
 import { RequestWriter, type RequestWriterOwner } from './h1-request-writer.ts';
 import { isIdempotent } from './retry-policy.ts';
+import { handOn } from './read-buffers.ts';
 import {
   UPSTREAM_CLOSED, UPSTREAM_CONNECT_TIMEOUT, UPSTREAM_PROTOCOL, UpstreamError, classify,
 } from './errors.ts';
@@ -299,6 +300,7 @@ export class H1Connection implements RequestWriterOwner {
           if (off >= len) return;
           const n = Math.min(this.#remaining, len - off);
           const chunk = off === 0 && n === len ? buf : buf.subarray(off, off + n);
+          if (chunk !== buf && off + n === len) handOn(buf, chunk);
           off += n;
           this.#remaining -= n;
           h.onResponseData?.(this.#control!, chunk, this.#more && off >= len);
@@ -325,6 +327,7 @@ export class H1Connection implements RequestWriterOwner {
         case P_UNTIL_CLOSE: {
           if (off >= buf.length) return;
           const chunk = off === 0 ? buf : buf.subarray(off);
+          if (chunk !== buf) handOn(buf, chunk);
           off = buf.length;
           h.onResponseData?.(this.#control!, chunk, this.#more);
           continue;

@@ -48,6 +48,14 @@ export function recycle(chunk: Buffer): void {
 }
 
 /**
+ * `part` is the only piece of the read `whole` anyone will keep (the rest was a response head, parsed
+ * into strings): it becomes the one to recycle, so a head and body read together are reused too.
+ */
+export function handOn(whole: Buffer, part: Buffer): void {
+  if (recyclable.delete(whole)) recyclable.add(part);
+}
+
+/**
  * `onread` options for one socket: each read is delivered to `deliver` as a Buffer the handler may
  * keep, with `more` when the read filled its buffer (the socket reads again at once).
  */
