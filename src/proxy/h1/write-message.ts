@@ -28,12 +28,7 @@ export function writeMessage(socket: net.Socket, head: string, chunk: Buffer | n
     if (tail.length > 0) out.write(tail, at, 'latin1');
     return socket.write(out);
   }
-  socket.cork();
-  if (head.length > 0) socket.write(head, 'latin1');
-  let ok = socket.write(chunk!);
-  if (tail.length > 0) ok = socket.write(tail, 'latin1');
-  socket.uncork();
-  return ok;
+  return writeParts(socket, head, [chunk!], tail);
 }
 
 /** Writes `head`, the `chunks` and `tail` (latin1; head and tail may be empty) corked into one writev. Returns socket.write's result. */
