@@ -158,7 +158,7 @@ export class H1Downstream implements Downstream {
         default:
           ok = writeMessage(this.#socket, head, chunk, '');
       }
-      if (this.#socket.writableLength === 0) recycle(chunk);
+      this.#release(chunk);
     }
     if (!ok) this.#waitingDrain = true;
     return ok;
@@ -177,7 +177,7 @@ export class H1Downstream implements Downstream {
       for (let i = 0; i < parts.length; i++) size += parts[i].length;
       ok = writeParts(this.#socket, `${head}${size.toString(16)}\r\n`, parts, tail.length === 0 ? CRLF : `\r\n${tail}`);
     }
-    if (this.#socket.writableLength === 0) for (let i = 0; i < parts.length; i++) recycle(parts[i]);
+    for (let i = 0; i < parts.length; i++) this.#release(parts[i]);
     return ok;
   }
 
@@ -229,8 +229,13 @@ export class H1Downstream implements Downstream {
       default:
         writeMessage(this.#socket, head, chunk, '');
     }
-    if (this.#socket.writableLength === 0) recycle(chunk);
+    this.#release(chunk);
     this.#finish();
+  }
+
+  /** `chunk` was just written: when the socket took every byte at once, nothing holds it any more and its memory may take a later upstream read. */
+  #release(chunk: Buffer): void {
+    if (this.#socket.writableLength === 0) recycle(chunk);
   }
 
   abort(): void {

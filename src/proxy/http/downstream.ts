@@ -21,6 +21,7 @@ export interface Downstream {
   headersSent: boolean;
   listen(l: DownstreamListener): void;
   respond(status: number, headers: string[], endStream: boolean, wantTrailers: boolean): void;
+  /** A body chunk; `more` says the next follows at once, so it may wait to leave with it (HTTP/1.1 does). */
   write(chunk: Buffer, more?: boolean): boolean;
   end(trailers: Trailers | null): void;
   /** Writes the last chunk of the body and ends the response in one go (no trailers). */

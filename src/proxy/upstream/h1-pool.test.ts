@@ -565,7 +565,18 @@ test('a chunk handed back with recycle() takes a later read; one kept is never w
   assert.ok(reused > 0, 'a recycled buffer took a later read');
   assert.ok(kept.length > 2);
   for (const [chunk, copy] of kept) assert.ok(chunk.equals(copy), 'a kept chunk still holds its own bytes');
-  recycle(Buffer.from('not from a read')); // anything else is ignored
+
+  // A buffer that did not come from a read is never taken into the free list, even at a read buffer's size.
+  const foreign = Buffer.allocUnsafeSlow(64 * 1024).fill(0x5a);
+  recycle(foreign);
+  await new Promise<void>((resolve, reject) => {
+    pool.dispatch(get('/again'), {
+      onResponseData(_c, chunk) { assert.notEqual(chunk.buffer, foreign.buffer); },
+      onResponseEnd: () => resolve(),
+      onResponseError: (_c, err) => reject(err),
+    });
+  });
+  assert.ok(foreign.every((b) => b === 0x5a));
 });
 
 test('abort destroys the connection and reports onResponseError once, never after the end', async (t) => {

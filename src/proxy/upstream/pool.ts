@@ -43,6 +43,7 @@ export interface UpstreamHandler {
   onRequestStart?(controller: UpstreamController, context: object): void;
   onResponseStart?(controller: UpstreamController, status: number, headers: UpstreamHeaders, statusText?: string): void;
   onResponseStartFlat?(controller: UpstreamController, status: number, headers: string[]): void;
+  /** A body chunk; `more` when the pool is reading the next one right now (HTTP/1.1 reads that filled their buffer). */
   onResponseData?(controller: UpstreamController, chunk: Buffer, more?: boolean): void;
   onResponseEnd?(controller: UpstreamController, trailers: UpstreamHeaders): void;
   onResponseError?(controller: UpstreamController | null, err: Error): void;
