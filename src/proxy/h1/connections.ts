@@ -28,7 +28,7 @@ export class H1Connections {
     if (socket.destroyed) return;
     const c = new H1ServerConnection(this, socket);
     this.#all.add(c);
-    if (first !== null && first.length > 0) socket.emit('data', first);
+    if (first !== null && first.length > 0) c.receive(first);
   }
 
   remove(c: H1ServerConnection): void {

@@ -17,6 +17,7 @@ import { handleUpgrade, isWebSocketUpgrade } from '../ws/websocket.ts';
 import { ChunkedDecoder } from './chunked.ts';
 import { HttpParseError, parseRequestHead, type RequestHead } from './parse.ts';
 import { H1Downstream } from './downstream.ts';
+import { readThroughSharedBuffer } from './client-reads.ts';
 import { H1RequestBody, type BodySource } from './request-body.ts';
 import { CONTINUE_100, refusal } from './response-writer.ts';
 import type { H1Connections } from './connections.ts';
@@ -81,11 +82,26 @@ export class H1ServerConnection implements BodySource {
     this.socket = socket;
     this.clientAddress = socket.remoteAddress;
     this.#headSince = Date.now();
-    socket.on('data', this.#onData);
+    if (!readThroughSharedBuffer(socket, this.#onRead)) socket.on('data', this.#onData);
     socket.on('end', this.#onEnd);
     socket.on('drain', this.#onDrain);
     socket.on('close', this.#onClose);
   }
+
+  /** Bytes read before this connection took the socket (while sniffing for the HTTP/2 preface). */
+  receive(first: Buffer): void {
+    this.#onData(first);
+  }
+
+  /**
+   * Reads through the shared buffer: served here, or once the socket went to a WebSocket tunnel,
+   * pushed into the socket's stream for the tunnel to read as 'data' (false stops reading until it does).
+   */
+  readonly #onRead = (chunk: Buffer): boolean => {
+    if (this.#detached) return this.socket.push(chunk);
+    this.#onData(chunk);
+    return true;
+  };
 
   // HOT PATH
   readonly #onData = (chunk: Buffer): void => {

@@ -96,7 +96,7 @@ export class H1Connection implements RequestWriterOwner {
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 60_000);
     socket.on('connect', this.#onConnect);
-    // Sockets opened with upstreamReadOptions() deliver to onData() themselves; any other socket through 'data'.
+    // Sockets opened with readOptions() deliver to onData() themselves; any other socket through 'data'.
     socket.on('data', this.onData);
     socket.on('end', this.#onEnd);
     socket.on('error', this.#onError);

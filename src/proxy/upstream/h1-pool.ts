@@ -13,7 +13,7 @@ import net from 'node:net';
 import { upstreamChannel, type UpstreamEvent } from '../../snapshot/index.ts';
 import type { UpstreamHandler, UpstreamPool, UpstreamRequest } from './pool.ts';
 import { H1Connection, type ConnectionOwner } from './h1-connection.ts';
-import { upstreamReadOptions } from './read-buffers.ts';
+import { readOptions } from './read-buffers.ts';
 import { UPSTREAM_CLOSED, UPSTREAM_POOL_CLOSED, UpstreamError } from './errors.ts';
 
 const KEEP_ALIVE_MS = 4_000;
@@ -112,7 +112,7 @@ export class H1Pool implements UpstreamPool, ConnectionOwner {
 
   #open(): H1Connection {
     let conn: H1Connection | null = null;
-    const onread = upstreamReadOptions((chunk, more) => conn!.onData(chunk, more));
+    const onread = readOptions((chunk, more) => conn!.onData(chunk, more));
     conn = new H1Connection(this, this.#connect(this.#port, this.#address, onread), this.#connectTimeoutMs);
     if (this.#all.size === 0) watch(this);
     this.#all.add(conn);

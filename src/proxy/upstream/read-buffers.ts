@@ -1,5 +1,6 @@
 /**
- * Where upstream HTTP/1.1 sockets read (net's `onread`), and the recycling of those buffers.
+ * Where HTTP/1.1 sockets read (net's `onread`), and the recycling of those buffers: upstream sockets,
+ * and plain-TCP client sockets (h1/client-reads.ts).
  *
  * Every socket reads into one shared 16 KiB buffer and each read is copied out before the next: reads
  * up to 4 KiB into Buffer's shared pool, larger ones into a 16 KiB buffer of their own. A read that
@@ -58,9 +59,10 @@ export function handOn(whole: Buffer, part: Buffer): void {
 
 /**
  * `onread` options for one socket: each read is delivered to `deliver` as a Buffer the handler may
- * keep, with `more` when the read filled its buffer (the socket reads again at once).
+ * keep, with `more` when the read filled its buffer (the socket reads again at once). `deliver`
+ * returning false stops reading (net's `onread` contract).
  */
-export function upstreamReadOptions(deliver: (chunk: Buffer, more: boolean) => void): OnReadOpts {
+export function readOptions(deliver: (chunk: Buffer, more: boolean) => boolean | void): OnReadOpts {
   let next: Buffer = SHARED_READ;
   return {
     buffer: () => next,
@@ -80,9 +82,9 @@ export function upstreamReadOptions(deliver: (chunk: Buffer, more: boolean) => v
         if (buf !== SHARED_READ) keep(buf.buffer as ArrayBuffer); // a short read into a large buffer: copied out, so the buffer is free again
       }
       const more = nread === buf.length;
-      deliver(chunk, more);
+      const keepReading = deliver(chunk, more) !== false;
       next = more ? take(freeLarge, LARGE) : SHARED_READ;
-      return true;
+      return keepReading;
     },
   };
 }
