@@ -3,7 +3,7 @@
  * to CPU 0 under `node --cpu-prof`, loads it with `wrk -t1 -c64` on CPU 1, prints the CPU µs/req of the
  * run and the top functions by self time (and by file) from the .cpuprofile.
  *
- *   node bench/profile.ts [--target ferry|ferry-full] [--seconds 10] [--top 40] [--all] [--no-prof | --alloc] [--delay-ms N] [--path /64k] [--keep DIR] [--node-arg FLAG]...
+ *   node bench/profile.ts [--target ferry|ferry-full] [--seconds 10] [--top 40] [--all] [--no-prof | --alloc] [--delay-ms N] [--path /64k] [--h2c] [--keep DIR] [--node-arg FLAG]...
  *
  * `--no-prof` skips the profiler (a quick CPU µs/req reading); `--keep DIR` copies the .cpuprofile there
  * (it opens in Chrome DevTools). A profiled process is slower: compare µs/req only between runs of the same kind.
@@ -12,6 +12,7 @@
  * what makes the scavenges that show in the tail latency.
  * `--delay-ms N` paces the measured run like the fixed-rate scenario (exponential gaps of mean N ms per
  * connection; 12 gives about 5,000 req/s) and reports direct's p50/p99 from the same run beside Ferry's.
+ * `--h2c` loads Ferry over cleartext HTTP/2 with h2load (-c16 -m8, as the `h2c` scenario) instead of wrk.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync, cpSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,7 +21,7 @@ import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startUpstream, makeCert } from './lib/servers.ts';
 import { startTarget, REPO } from './lib/targets.ts';
-import { wrk } from './lib/load.ts';
+import { h2load, wrk } from './lib/load.ts';
 import { cpuUs, freePort, stopAll } from './lib/proc.ts';
 
 const { values } = parseArgs({
@@ -38,6 +39,7 @@ const { values } = parseArgs({
     /** What to ask the upstream for: `/` (100 B), `/1k` or `/64k`. */
     path: { type: 'string', default: '/' },
     'node-arg': { type: 'string', multiple: true, default: [] },
+    h2c: { type: 'boolean', default: false },
   },
 });
 
@@ -167,7 +169,7 @@ try {
   const tls = await makeCert(dir);
   const inspectPort = alloc ? await freePort() : 0;
   const running = await startTarget(values.target!, {
-    dir, upstreamPort, front: 'http', tls, probePath: '/',
+    dir, upstreamPort, front: values.h2c ? 'h2c' : 'http', tls, probePath: '/',
     nodeArgs: [
       ...values['node-arg']!,
       ...(prof ? ['--cpu-prof', '--cpu-prof-dir', profDir] : []),
@@ -175,13 +177,16 @@ try {
     ],
   });
   const url = `http://127.0.0.1:${running.port}${values.path}`;
-  await wrk({ url, connections: 64, seconds: Number(values.warmup), workDir: dir });
+  const load = (seconds: number, delayMs?: number) => (values.h2c
+    ? h2load({ url, clients: 16, streams: 8, seconds })
+    : wrk({ url, connections: 64, seconds, delayMs, workDir: dir }));
+  await load(Number(values.warmup));
   const cdp = alloc ? await inspector(inspectPort) : null;
   // A sample every 1 KiB on average; the profile scales samples back to the bytes they stand for.
   await cdp?.send('HeapProfiler.startSampling', { samplingInterval: 1024, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
   const cpu0 = cpuUs(running.pid!);
   const delayMs = values['delay-ms'] === undefined ? undefined : Number(values['delay-ms']);
-  const r = await wrk({ url, connections: 64, seconds: Number(values.seconds), delayMs, workDir: dir });
+  const r = await load(Number(values.seconds), delayMs);
   const cpu = cpuUs(running.pid!) - cpu0;
   const heap = (await cdp?.send('HeapProfiler.stopSampling')) as { profile: { head: HeapNode } } | undefined;
   cdp?.close();
