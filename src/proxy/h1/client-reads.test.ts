@@ -40,21 +40,18 @@ test('an accepted socket reads through the shared buffer: every byte arrives, an
   });
   // Small requests one at a time (each its own read), then a body large enough to fill reads.
   const sent: Buffer[] = [];
-  let received = 0;
   for (let i = 0; i < 20; i++) {
     const piece = pattern(200 + i, i);
     sent.push(piece);
     client.write(piece);
     const want = sent.reduce((n, b) => n + b.length, 0);
     await eventually(() => kept.reduce((n, k) => n + k.chunk.length, 0) === want);
-    received = want;
   }
   const large = pattern(600 * 1024, 99);
   sent.push(large);
   client.end(large);
   await eventually(() => ended);
   assert.equal(taken, true, 'the pinned Node lets accepted sockets read through the shared buffer');
-  assert.ok(received > 0);
   assert.deepEqual(Buffer.concat(kept.map((k) => k.chunk)), Buffer.concat(sent));
   kept.forEach((k, i) => assert.deepEqual(k.chunk, k.copy, `chunk ${i} changed after it was delivered`));
 });
