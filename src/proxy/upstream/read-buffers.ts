@@ -14,7 +14,9 @@
  * keeps, so the same test holds there. Without recycling, a 64 KiB response would be 80 KiB of fresh
  * ArrayBuffers, freed only by the next scavenge; V8 counts that external memory against the old
  * generation's limit, and at 1 GB/s it kept incremental marking running back to back (measured: about
- * twice the CPU per 64 KiB request whenever that set in).
+ * twice the CPU per 64 KiB request whenever that set in). Only response bodies written to HTTP/1.1
+ * clients come back: a client's request body is written to an upstream and its buffers are left to
+ * the collector, so a large upload takes from the free lists without returning to them.
  */
 import type { OnReadOpts } from 'node:net';
 
