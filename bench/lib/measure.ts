@@ -27,6 +27,8 @@ export interface RunOptions {
 export interface RunSample extends LoadResult {
   /** Proxy CPU µs per request (null for direct). */
   cpuUsPerReq: number | null;
+  /** CPU µs per request of the upstream and the load generator, which share CPU 1. */
+  clientSideUsPerReq: number | null;
   /** CPU seconds used by processes that are neither proxy, upstream nor load generator. */
   foreignCpuS: number;
   tries: number;
@@ -98,6 +100,7 @@ async function oneRun(s: LoadScenario, t: TargetSpec, r: Running, env: Env, o: R
     last = {
       ...res,
       cpuUsPerReq: r.pid && res.requests > 0 ? (cpu1 - cpu0) / res.requests : null,
+      clientSideUsPerReq: res.requests > 0 ? (up1 - up0 + res.loadCpuUs) / res.requests : null,
       foreignCpuS,
       tries: attempt,
       idleWaitMs: idle.waitedMs,

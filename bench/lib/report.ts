@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { runCapture } from './proc.ts';
 import { summarize, type RunSample, type TargetResult } from './measure.ts';
-import type { LoadScenario } from './scenarios.ts';
+import { parseTargetSpec, type LoadScenario } from './scenarios.ts';
 
 export interface Machine {
   date: string;
@@ -128,6 +128,32 @@ function loadTable(report: Report, s: ScenarioResult, scenario: LoadScenario | u
   return out;
 }
 
+/** For scenarios with multi-worker rows: each proxy's gain from its second worker beside the most the layout allows (the paragraph says how). */
+function scalingTable(s: ScenarioResult, scenario: LoadScenario | undefined): string[] {
+  const specs = (scenario?.targets ?? []).map(parseTargetSpec).filter((t) => (t.workers ?? 1) > 1);
+  const rows: string[] = [];
+  for (const t of specs) {
+    const many = s.rows.find((r) => r.target === t.label && r.ok);
+    const one = s.rows.find((r) => r.target === t.base && r.ok);
+    if (!many || !one) continue;
+    const gain = paired(many, { row: one, sameRounds: true }, (x) => x.rps, ratioOf);
+    const ceilings = one.runs
+      .map((x) => (x.cpuUsPerReq !== null && x.clientSideUsPerReq != null ? (2 * x.cpuUsPerReq) / (x.cpuUsPerReq + x.clientSideUsPerReq) : null))
+      .filter((x): x is number => x !== null);
+    const ceiling = ceilings.length ? summarize(ceilings).median : undefined;
+    const client = one.runs.map((x) => x.clientSideUsPerReq).filter((x): x is number => x != null);
+    rows.push(`| ${t.label} ÷ ${t.base} | ${fmt(gain, 2)} | ${fmt(ceiling, 2)} | ${fmt(one.cpuUsPerReq?.median, 1)} | ${fmt(client.length ? summarize(client).median : undefined, 1)} |`);
+  }
+  if (!rows.length) return [];
+  return [
+    'Gain from the second worker, per round, and the ceiling this layout allows: with one worker saturating CPU 0 at p µs of CPU per request and the upstream and wrk spending c µs per request on CPU 1, both CPUs fully used carry at most 2p ÷ (p + c) times the one-worker rate.',
+    '',
+    '| rows | two ÷ one | ceiling 2p ÷ (p + c) | p: proxy CPU µs/req, one worker | c: upstream + wrk CPU µs/req |',
+    '|---|---:|---:|---:|---:|',
+    ...rows,
+  ];
+}
+
 export function toMarkdown(report: Report, scenarios: LoadScenario[]): string {
   const m = report.machine;
   const o = report.options;
@@ -150,6 +176,8 @@ export function toMarkdown(report: Report, scenarios: LoadScenario[]): string {
     if (rounds > o.runs) lines.push(`${rounds} rounds in this scenario: its p99 figures are the noisiest of the run.`, '');
     if (s.skipped) lines.push(`Skipped: ${s.skipped}`, '');
     if (s.rows.length) lines.push(...loadTable(report, s, scenario), '');
+    const scaling = scalingTable(s, scenario);
+    if (scaling.length) lines.push(...scaling, '');
     if (s.lines?.length) lines.push(...s.lines, '');
   }
   return lines.join('\n');

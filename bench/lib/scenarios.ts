@@ -45,9 +45,9 @@ export const LOAD_SCENARIOS: LoadScenario[] = [
   { id: 'ferry-full', title: 'Ferry with features on: 90/10 weighted split, RequestHeaderModifier, metrics, access log to a file, 100 B', front: 'http', path: '/', tool: 'wrk',
     targets: ['direct', 'nginx', 'haproxy', 'ferry', 'ferry-full', 'fastify-http-proxy'],
     note: 'nginx, HAProxy and @fastify/http-proxy run in the same rounds, so the features-on ratios are per-round ratios, like the headline.' },
-  { id: 'two-cores', title: 'Ferry on both cores: one worker pinned to CPU 0 vs `--workers 2` on CPUs 0-1 (sharing CPU 1 with the upstream and wrk), 100 B', front: 'http', path: '/', tool: 'wrk',
-    targets: ['ferry', 'ferry@workers=2'], refScenario: 'http-100b',
-    note: 'The load generator and the upstream share CPU 1 with the second worker, so the gain understates what two free cores give. CPU µs/req and RSS cover the primary and its workers.' },
+  { id: 'two-cores', title: 'Both cores: each proxy with one worker on CPU 0 vs two workers (nginx `worker_processes 2`, HAProxy `nbthread 2`, Ferry `--workers 2`) on CPUs 0-1, sharing CPU 1 with the upstream and wrk, 100 B', front: 'http', path: '/', tool: 'wrk',
+    targets: ['nginx', 'nginx@workers=2', 'haproxy', 'haproxy@workers=2', 'ferry', 'ferry@workers=2'],
+    note: 'The load generator and the upstream share CPU 1 with the second worker, so the gain is capped well below what two free cores give; the ceiling below says by how much. CPU µs/req and RSS cover every process of a proxy (nginx master and workers, Ferry primary and workers).' },
   { id: 'node-versions', title: 'Ferry on Node 20 (system) vs the pinned Node 24, 100 B', front: 'http', path: '/', tool: 'wrk',
     targets: ['ferry@node=/usr/bin/node', 'ferry'], refScenario: 'http-100b' },
 ];
@@ -67,7 +67,7 @@ export function parseTargetSpec(spec: string): TargetSpec {
     const [k, v] = o.split('=');
     if (k === 'routes') { out.routes = Number(v); out.label = `${base} (${Number(v).toLocaleString('en-US')} routes)`; }
     if (k === 'node') { out.node = v; out.label = `${base} on ${v}`; }
-    if (k === 'workers') { out.workers = Number(v); out.label = `${base} (${Number(v)} workers)`; }
+    if (k === 'workers') { out.workers = Number(v); out.label = `${base} (${Number(v)} ${base === 'haproxy' ? 'threads' : 'workers'})`; }
   }
   return out;
 }

@@ -5,6 +5,9 @@ import { spawnPinned, runCapture, waitTcp, withFdLimit, fdHardLimit, type Spawne
 
 export const PROXY_CPU = 0;
 export const UPSTREAM_CPU = 1;
+
+/** Where a proxy with `workers` processes or threads runs: CPU 0 alone, or both CPUs for more than one. */
+export const proxyCpus = (workers = 1): number | string => (workers > 1 ? `${PROXY_CPU},${UPSTREAM_CPU}` : PROXY_CPU);
 /** The 100-byte body the upstream returns for every path but /1k and /64k. */
 export const BODY_100B = 'x'.repeat(99) + '\n';
 
@@ -25,12 +28,12 @@ export async function makeCert(dir: string): Promise<Tls> {
   return { cert, key, pem };
 }
 
-function nginxCommon(dir: string, name: string): string {
+function nginxCommon(dir: string, name: string, workers = 1): string {
   const tmp = join(dir, `${name}-tmp`);
   mkdirSync(tmp, { recursive: true });
   return `daemon off;
-master_process off;
-worker_processes 1;
+master_process ${workers > 1 ? 'on' : 'off'};
+worker_processes ${workers};
 worker_rlimit_nofile ${Math.min(65_536, fdHardLimit())};
 pid ${join(dir, `${name}.pid`)};
 error_log ${join(dir, `${name}-error.log`)} warn;
@@ -49,7 +52,7 @@ function nginxHttpCommon(dir: string, name: string): string {
 `;
 }
 
-async function startNginx(dir: string, name: string, conf: string, cpu: number, port: number): Promise<Spawned> {
+async function startNginx(dir: string, name: string, conf: string, cpu: number | string, port: number): Promise<Spawned> {
   const file = join(dir, `${name}.conf`);
   writeFileSync(file, conf);
   const p = spawnPinned(cpu, ...withFdLimit('nginx', ['-p', dir, '-c', file, '-e', join(dir, `${name}-error.log`)]));
@@ -88,8 +91,8 @@ ${nginxHttpCommon(dir, 'upstream')}
 
 export type Front = 'http' | 'https' | 'h2' | 'h2c' | 'grpc';
 
-/** nginx as a proxy on CPU 0: keepalive upstream pool, HTTP/1.1 upstream, big proxy buffers. */
-export async function startNginxProxy(dir: string, port: number, upstreamPort: number, front: Front, tls: Tls): Promise<Spawned> {
+/** nginx as a proxy on CPU 0 (both CPUs with more than one worker): keepalive upstream pool, HTTP/1.1 upstream, big proxy buffers. */
+export async function startNginxProxy(dir: string, port: number, upstreamPort: number, front: Front, tls: Tls, workers = 1): Promise<Spawned> {
   const listen =
     front === 'https' ? `${port} ssl` : front === 'h2' ? `${port} ssl http2` : front === 'h2c' || front === 'grpc' ? `${port} http2` : `${port}`;
   const location =
@@ -99,7 +102,7 @@ export async function startNginxProxy(dir: string, port: number, upstreamPort: n
       proxy_http_version 1.1;
       proxy_set_header Connection "";
       proxy_buffers 4 64k;`;
-  const conf = `${nginxCommon(dir, 'nginx-proxy')}
+  const conf = `${nginxCommon(dir, 'nginx-proxy', workers)}
 http {
 ${nginxHttpCommon(dir, 'nginx-proxy')}
   http2_max_requests 1000000000;
@@ -118,16 +121,16 @@ ${nginxHttpCommon(dir, 'nginx-proxy')}
   }
 }
 `;
-  return startNginx(dir, 'nginx-proxy', conf, PROXY_CPU, port);
+  return startNginx(dir, 'nginx-proxy', conf, proxyCpus(workers), port);
 }
 
-/** HAProxy on CPU 0: one thread, http-reuse always, forwardfor. */
-export async function startHaproxy(dir: string, port: number, upstreamPort: number, front: Front, tls: Tls): Promise<Spawned> {
+/** HAProxy on CPU 0 (both CPUs with more than one thread): one thread per worker, http-reuse always, forwardfor. */
+export async function startHaproxy(dir: string, port: number, upstreamPort: number, front: Front, tls: Tls, threads = 1): Promise<Spawned> {
   const bind =
     front === 'https' ? `ssl crt ${tls.pem} alpn http/1.1` : front === 'h2' ? `ssl crt ${tls.pem} alpn h2,http/1.1` : front === 'h2c' || front === 'grpc' ? 'proto h2' : '';
   const server = front === 'grpc' ? 'proto h2' : '';
   const conf = `global
-  nbthread 1
+  nbthread ${threads}
   maxconn ${Math.floor((Math.min(65_536, fdHardLimit()) - 200) / 2)}
   log stderr format raw local0 err
 
@@ -149,7 +152,7 @@ backend be
 `;
   const file = join(dir, 'haproxy.cfg');
   writeFileSync(file, conf);
-  const p = spawnPinned(PROXY_CPU, ...withFdLimit('haproxy', ['-db', '-f', file]));
+  const p = spawnPinned(proxyCpus(threads), ...withFdLimit('haproxy', ['-db', '-f', file]));
   if (!(await waitTcp(port, 5000))) {
     await p.stop();
     throw new Error(`haproxy did not listen on ${port}: ${p.output()}`);

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { spawnPinned, freePort, waitHttp200, waitTcp, withFdLimit, type Spawned } from './proc.ts';
-import { startNginxProxy, startHaproxy, PROXY_CPU, UPSTREAM_CPU, type Front, type Tls } from './servers.ts';
+import { startNginxProxy, startHaproxy, PROXY_CPU, proxyCpus, type Front, type Tls } from './servers.ts';
 import { writeFerryConfig } from './ferry-config.ts';
 import { FERRY_NODE_FLAGS } from '../../src/cli/node-flags.ts';
 import { buildForNode20, canStripTypes } from './node20-build.ts';
@@ -24,7 +24,7 @@ export interface TargetContext {
   node?: string;
   /** Ferry: extra Node options (e.g. `--cpu-prof`), placed before the script. */
   nodeArgs?: string[];
-  /** Ferry: worker processes (`--workers`); more than one runs on CPUs 0 and 1. */
+  /** Worker processes (Ferry's `--workers`, nginx's `worker_processes`) or threads (HAProxy's `nbthread`); more than one runs on CPUs 0 and 1. */
   workers?: number;
 }
 
@@ -64,8 +64,7 @@ async function startFerry(name: string, ctx: TargetContext): Promise<Running> {
     '--admin', `127.0.0.1:${admin}`, '--access-log', accessLog,
     ...(ctx.workers && ctx.workers > 1 ? ['--workers', String(ctx.workers)] : []),
   ];
-  const cpus = ctx.workers && ctx.workers > 1 ? `${PROXY_CPU},${UPSTREAM_CPU}` : PROXY_CPU;
-  const p = spawnPinned(cpus, ...withFdLimit(node, args), { cwd: REPO });
+  const p = spawnPinned(proxyCpus(ctx.workers), ...withFdLimit(node, args), { cwd: REPO });
   const timeoutMs = 30_000 + (ctx.routes ?? 0) * 10;
   const end = Date.now() + timeoutMs;
   while (!p.output().includes('"msg":"listening"') && Date.now() < end && p.child.exitCode === null) {
@@ -112,11 +111,11 @@ export async function startTarget(name: string, ctx: TargetContext): Promise<Run
   if (name === 'direct') return { port: ctx.upstreamPort, pid: null, plain: ctx.front === 'https', stop: async () => {} };
   if (name === 'nginx') {
     const port = await freePort();
-    return native(() => startNginxProxy(ctx.dir, port, ctx.upstreamPort, ctx.front, ctx.tls), port);
+    return native(() => startNginxProxy(ctx.dir, port, ctx.upstreamPort, ctx.front, ctx.tls, ctx.workers), port);
   }
   if (name === 'haproxy') {
     const port = await freePort();
-    return native(() => startHaproxy(ctx.dir, port, ctx.upstreamPort, ctx.front, ctx.tls), port);
+    return native(() => startHaproxy(ctx.dir, port, ctx.upstreamPort, ctx.front, ctx.tls, ctx.workers), port);
   }
   if (name.startsWith('ferry')) return startFerry(name, ctx);
   if (name === 'node-floor' || name === 'fastify-http-proxy' || name === 'http-proxy') return startPeer(name, ctx);
