@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { ensureTools } from './install.ts';
 import { freePort, spawnPinned, waitTcp, stopAll, type Spawned } from './lib/proc.ts';
 import { makeCert, startUpstream, UPSTREAM_CPU } from './lib/servers.ts';
+import { holdCpusAwake, type CpuLatencyHold } from './lib/cpu-latency.ts';
 import { LOAD_SCENARIOS, ALL_SCENARIO_IDS, parseTargetSpec, type LoadScenario } from './lib/scenarios.ts';
 import { measureTargets, type Env, type RunOptions } from './lib/measure.ts';
 import { describeMachine, toMarkdown, type Report, type ScenarioResult } from './lib/report.ts';
@@ -124,7 +125,20 @@ async function runLoadScenario(s: LoadScenario): Promise<ScenarioResult> {
       return { ...result, skipped: (err as Error).message };
     }
   }
-  result.rows.push(...await measureTargets(s, targets.map(parseTargetSpec), scenarioEnv, opts));
+  let hold: CpuLatencyHold | null = null;
+  if (s.awakeCpus) {
+    try {
+      hold = holdCpusAwake();
+    } catch (err) {
+      log(`  skipped: ${(err as Error).message}`);
+      return { ...result, skipped: (err as Error).message };
+    }
+  }
+  try {
+    result.rows.push(...await measureTargets(s, targets.map(parseTargetSpec), scenarioEnv, opts));
+  } finally {
+    hold?.release();
+  }
   return result;
 }
 

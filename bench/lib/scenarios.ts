@@ -12,6 +12,8 @@ export interface LoadScenario {
   targets: string[];
   /** Pace wrk connections (fixed-rate scenario): ms between requests on each connection. */
   delayMs?: number;
+  /** Hold the PM QoS CPU latency request at 0 during the rounds, so idle CPUs poll instead of halting (bench/lib/cpu-latency.ts). */
+  awakeCpus?: boolean;
   /** Rounds this scenario runs at least (when more than one is asked for): its figures are noisier than the rest. */
   minRuns?: number;
   /** Scenario whose nginx/HAProxy/direct rows are the reference when this one has none. */
@@ -40,6 +42,9 @@ export const LOAD_SCENARIOS: LoadScenario[] = [
   { id: 'fixed-5k', title: 'Fixed rate ≈ 5k req/s (64 connections, exponentially distributed gaps of mean 12 ms per connection), 100 B', front: 'http', path: '/', tool: 'wrk', delayMs: 12, minRuns: 5,
     targets: ['direct', 'nginx', 'haproxy', 'ferry', 'ferry-full', 'node-floor', 'fastify-http-proxy', 'http-proxy'],
     note: 'Latency at moderate load: read the added p50/p99 over direct, not req/s (all targets get about the same rate).' },
+  { id: 'fixed-5k-awake', title: 'Fixed rate ≈ 5k req/s as in fixed-5k, with idle CPUs polling instead of halting (PM QoS CPU latency 0), 100 B', front: 'http', path: '/', tool: 'wrk', delayMs: 12, minRuns: 5,
+    awakeCpus: true, targets: ['direct', 'nginx', 'haproxy', 'ferry', 'ferry-full'],
+    note: 'The same load as fixed-5k, with `/dev/cpu_dma_latency` held at 0 as latency tests do: a request that reaches an idle virtual CPU no longer waits for it to wake, so the added latency is the proxy\'s own work and queueing.' },
   { id: 'routes', title: 'Ferry route-table size: 10 vs 1,000 vs 10,000 PathPrefix routes, request hits the middle one, 100 B', front: 'http', path: '', tool: 'wrk',
     targets: ['ferry@routes=10', 'ferry@routes=1000', 'ferry@routes=10000'], refScenario: 'http-100b' },
   { id: 'ferry-full', title: 'Ferry with features on: 90/10 weighted split, RequestHeaderModifier, metrics, access log to a file, 100 B', front: 'http', path: '/', tool: 'wrk',
