@@ -8,6 +8,7 @@ export const UPSTREAM_CPU = 1;
 
 /** Where a proxy with `workers` processes or threads runs: CPU 0 alone, or both CPUs for more than one. */
 export const proxyCpus = (workers = 1): number | string => (workers > 1 ? `${PROXY_CPU},${UPSTREAM_CPU}` : PROXY_CPU);
+
 /** The 100-byte body the upstream returns for every path but /1k and /64k. */
 export const BODY_100B = 'x'.repeat(99) + '\n';
 
