@@ -7,23 +7,23 @@
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 
-export const CPU_LATENCY_FILE = '/dev/cpu_dma_latency';
+const FILE = '/dev/cpu_dma_latency';
 
 export interface CpuLatencyHold { release(): void }
 
 /** Asks for CPUs that never halt; throws with the reason (no such file, not root) when it cannot. */
-export function holdCpusAwake(file = CPU_LATENCY_FILE): CpuLatencyHold {
+export function holdCpusAwake(): CpuLatencyHold {
   let fd: number;
   try {
-    fd = openSync(file, 'w');
+    fd = openSync(FILE, 'w');
   } catch (err) {
-    throw new Error(`cannot open ${file} to keep the CPUs out of idle states: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new Error(`cannot open ${FILE} to keep the CPUs out of idle states: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
   try {
     writeSync(fd, Buffer.alloc(4)); // a binary s32: 0 µs of wake-up latency allowed
   } catch (err) {
     closeSync(fd);
-    throw new Error(`cannot write ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new Error(`cannot write ${FILE}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
   let open = true;
   return { release: () => { if (open) { open = false; closeSync(fd); } } };

@@ -137,12 +137,10 @@ function scalingTable(s: ScenarioResult, scenario: LoadScenario | undefined): st
     const one = s.rows.find((r) => r.target === t.base && r.ok);
     if (!many || !one) continue;
     const gain = paired(many, { row: one, sameRounds: true }, (x) => x.rps, ratioOf);
-    const ceilings = one.runs
-      .map((x) => (x.cpuUsPerReq !== null && x.clientSideUsPerReq != null ? (2 * x.cpuUsPerReq) / (x.cpuUsPerReq + x.clientSideUsPerReq) : null))
-      .filter((x): x is number => x !== null);
-    const ceiling = ceilings.length ? summarize(ceilings).median : undefined;
-    const client = one.runs.map((x) => x.clientSideUsPerReq).filter((x): x is number => x != null);
-    rows.push(`| ${t.label} ÷ ${t.base} | ${fmt(gain, 2)} | ${fmt(ceiling, 2)} | ${fmt(one.cpuUsPerReq?.median, 1)} | ${fmt(client.length ? summarize(client).median : undefined, 1)} |`);
+    const measured = one.runs.flatMap((x) => (x.cpuUsPerReq !== null && x.clientSideUsPerReq !== null ? [{ p: x.cpuUsPerReq, c: x.clientSideUsPerReq }] : []));
+    const median = (v: number[]) => (v.length ? summarize(v).median : undefined);
+    const ceiling = median(measured.map(({ p, c }) => (2 * p) / (p + c)));
+    rows.push(`| ${t.label} ÷ ${t.base} | ${fmt(gain, 2)} | ${fmt(ceiling, 2)} | ${fmt(median(measured.map((x) => x.p)), 1)} | ${fmt(median(measured.map((x) => x.c)), 1)} |`);
   }
   if (!rows.length) return [];
   return [

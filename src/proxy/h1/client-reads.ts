@@ -4,8 +4,9 @@
  *
  * A socket emitting 'data' gets a new 64 KiB backing store for every read, shrunk to the bytes read;
  * one per request on a keep-alive connection. Those are ArrayBuffers the next scavenge must sweep:
- * with features on at 5,000 req/s, sweeping them took 0.20–0.24 ms of each 0.6–0.7 ms scavenge, and
- * 0.04 ms once requests were read through the shared buffer and copied into Buffer's pool.
+ * with features on at 5,000 req/s, sweeping them took 0.22–0.24 ms of scavenges whose median was
+ * 0.60–0.64 ms, and 0.03–0.04 ms (median scavenge 0.42 ms) once requests were read through the
+ * shared buffer and copied into Buffer's pool.
  *
  * net.Server has no `onread` option for the sockets it accepts. net.Socket keeps that option in three
  * own symbol properties (kBuffer, kBufferCb, kBufferGen), which its read callback consults on every
