@@ -20,7 +20,8 @@ import { NO_HASH } from '../upstream/balancer.ts';
 import type { Timer } from '../../lib/index.ts';
 import type { Downstream, DownstreamListener } from './downstream.ts';
 import type { SocketContext } from './context.ts';
-import { appendForwarding, emptyHead, newRequestId, scanRequestHeaders, type RequestHead } from './request-headers.ts';
+import { appendForwarding, emptyHead, scanRequestHeaders, type RequestHead } from './request-headers.ts';
+import { newRequestId } from './request-id.ts';
 import { BodyPipe } from './body.ts';
 import { startForwarding, abortForwarding, type AttemptState } from './forward.ts';
 
