@@ -13,11 +13,14 @@ const HYPHEN = 0x2d;
 
 const random = Buffer.alloc(16 * PER_BATCH);
 const text = Buffer.alloc(ID_LENGTH * PER_BATCH);
-/** The batch as one string; each id is a slice of it (V8 keeps a slice as a reference, not a copy). */
+/**
+ * The batch as one string; each id is a slice of it. V8 keeps a slice as a reference, not a copy, so an
+ * id holds its batch's 4.6 KB while it lives: fine for ids that live as long as their request.
+ */
 let batch = '';
 let next = PER_BATCH;
 
-/** Fresh random bytes for the next batch, written as `xxxxxxxx-xxxx-4xxx-[89ab]xxx-xxxxxxxxxxxx`. */
+/** Fresh random bytes for the next batch, in the 8-4-4-4-12 hex layout with the version (4) and variant (10) bits set. */
 function refill(): void {
   randomFillSync(random);
   let o = 0;
