@@ -1,5 +1,13 @@
-/** Bench prerequisites: finds nginx, haproxy, wrk and h2load, installs the missing ones with apt-get, stops their system services. */
+/**
+ * Bench prerequisites: finds nginx, haproxy, wrk, h2load and a C compiler, installs the missing ones
+ * with apt-get, stops their system services, and builds the paced load generator (bench/tools/paced-load.c).
+ */
+import { mkdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { runCapture } from './lib/proc.ts';
+import { PACED_LOAD_BIN } from './lib/load.ts';
+
+const PACED_LOAD_SRC = join(import.meta.dirname, 'tools', 'paced-load.c');
 
 const TOOLS: { bin: string; pkg: string }[] = [
   { bin: 'nginx', pkg: 'nginx' },
@@ -8,6 +16,7 @@ const TOOLS: { bin: string; pkg: string }[] = [
   { bin: 'h2load', pkg: 'nghttp2-client' },
   { bin: 'taskset', pkg: 'util-linux' },
   { bin: 'openssl', pkg: 'openssl' },
+  { bin: 'cc', pkg: 'gcc' },
 ];
 
 async function has(bin: string): Promise<boolean> {
@@ -36,7 +45,24 @@ export async function ensureTools(log: (s: string) => void = (s) => process.stdo
   }
   const problems: string[] = [];
   for (const t of TOOLS) if (!(await has(t.bin))) problems.push(`${t.bin} (package ${t.pkg}) is not available`);
+  if (!problems.length) {
+    const built = await buildPacedLoad(log);
+    if (built !== null) problems.push(built);
+  }
   return problems;
+}
+
+const mtimeMs = (file: string): number => {
+  try { return statSync(file).mtimeMs; } catch { return -1; }
+};
+
+/** Compiles paced-load when its binary is missing or older than its source; returns a problem or null. */
+async function buildPacedLoad(log: (s: string) => void): Promise<string | null> {
+  if (mtimeMs(PACED_LOAD_BIN) >= mtimeMs(PACED_LOAD_SRC)) return null;
+  log('building bench/tools/paced-load.c');
+  mkdirSync(join(PACED_LOAD_BIN, '..'), { recursive: true });
+  const cc = await runCapture('cc', ['-O2', '-Wall', '-Wextra', '-Werror', '-o', PACED_LOAD_BIN, PACED_LOAD_SRC, '-lm']);
+  return cc.code === 0 ? null : `building paced-load failed: ${cc.stderr.trim().slice(-400)}`;
 }
 
 if (import.meta.main) {

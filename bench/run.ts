@@ -16,7 +16,7 @@ import { nodeVersionsPrecheck, idleConnections, controlPlane } from './lib/extra
 const HELP = `usage: npm run bench -- [options]
   --scenarios a,b   scenarios to run (default: all): ${ALL_SCENARIO_IDS.join(', ')}
   --targets x,y     targets to run where a scenario has them (default: all): ${ALL_TARGETS.join(', ')}
-  --runs N          measured runs per target (default 3; fixed-5k runs at least 5 when N > 1)
+  --runs N          measured runs per target (default 3; the fixed-rate scenarios run at least 5 when N > 1)
   --duration S      seconds per run (default 10)
   --warmup S        discarded warm-up seconds per target (default 3)
   --quick           1 run × 3 s with a 1 s warm-up: a smoke test, not a measurement

@@ -1,15 +1,21 @@
-/** Load generators: wrk (HTTP/1.1, percentiles from a done() hook) and h2load (HTTP/2, h2c, gRPC), pinned to CPU 1. */
+/**
+ * Load generators, pinned to CPU 1: wrk (HTTP/1.1 at full speed, percentiles from a done() hook),
+ * h2load (HTTP/2, h2c, gRPC) and paced-load (HTTP/1.1 at a fixed rate, open loop, Poisson arrivals).
+ */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnPinned, cpuUs } from './proc.ts';
 
 export const LOADGEN_CPU = 1;
 
+/** Where bench/install.ts builds bench/tools/paced-load.c. */
+export const PACED_LOAD_BIN = join(import.meta.dirname, '..', '.build', 'paced-load');
+
 export interface LoadResult {
   requests: number;
   seconds: number;
   rps: number;
-  /** milliseconds; for h2load p50 is the mean and p99 the max (it has no percentiles). */
+  /** milliseconds; for h2load p50 is the mean and p99 the max (it has no percentiles); for paced-load from each request's scheduled start. */
   p50: number;
   p99: number;
   errors: number;
@@ -74,6 +80,34 @@ export async function wrk(o: WrkOptions): Promise<LoadResult> {
     p99: j.p99! / 1000,
     errors: j.connect! + j.read! + j.write! + j.timeout!,
     non2xx: j.status!,
+    loadCpuUs: cpu,
+    percentiles: 'exact',
+  };
+}
+
+export interface PacedOptions {
+  port: number;
+  path: string;
+  /** Requests per second, started at Poisson arrival times whatever the responses do. */
+  rate: number;
+  connections: number;
+  seconds: number;
+}
+
+export async function paced(o: PacedOptions): Promise<LoadResult> {
+  const args = ['-p', String(o.port), '-u', o.path, '-r', String(o.rate), '-c', String(o.connections), '-d', String(o.seconds)];
+  const { out, code, cpu } = await runPinned(PACED_LOAD_BIN, args, (o.seconds + 30) * 1000);
+  const line = out.split('\n').find((l) => l.startsWith('{'));
+  if (!line) throw new Error(`paced-load failed (exit ${code}): ${out.trim().slice(-400)}`);
+  const j = JSON.parse(line) as { requests: number; seconds: number; errors: number; non2xx: number; dropped: number; fromScheduled: { p50: number; p99: number } };
+  return {
+    requests: j.requests,
+    seconds: j.seconds,
+    rps: j.requests / j.seconds,
+    p50: j.fromScheduled.p50,
+    p99: j.fromScheduled.p99,
+    errors: j.errors + j.dropped,
+    non2xx: j.non2xx,
     loadCpuUs: cpu,
     percentiles: 'exact',
   };

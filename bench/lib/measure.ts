@@ -2,7 +2,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cpuUs, cpuTimes, peakRssKiB, waitIdle, TICK_US } from './proc.ts';
-import { wrk, h2load, type LoadResult } from './load.ts';
+import { wrk, h2load, paced, type LoadResult } from './load.ts';
 import { startTarget, type Running } from './targets.ts';
 import { requestPath, type LoadScenario, type TargetSpec } from './scenarios.ts';
 import type { Tls } from './servers.ts';
@@ -72,6 +72,7 @@ async function load(s: LoadScenario, t: TargetSpec, r: Running, env: Env, second
   const scheme = (s.front === 'https' || s.front === 'h2') && !r.plain ? 'https' : 'http';
   const url = `${scheme}://127.0.0.1:${r.port}${path}`;
   if (s.tool === 'wrk') return wrk({ url, connections: 64, seconds, delayMs: s.delayMs, workDir: env.dir });
+  if (s.tool === 'paced') return paced({ port: r.port, path, rate: s.rate!, connections: 64, seconds });
   if (s.front === 'grpc') {
     const dataFile = join(env.dir, 'grpc-request.bin');
     const msg = Buffer.alloc(100, 0x62);

@@ -99,7 +99,7 @@ function loadTable(report: Report, s: ScenarioResult, scenario: LoadScenario | u
   const haproxy = ref(report, s, scenario, 'haproxy');
   const direct = ref(report, s, scenario, 'direct');
   const ratio = (r: TargetResult, base?: Ref) => fmt(paired(r, base, (x) => x.rps, ratioOf), 2);
-  const fixed = scenario?.delayMs !== undefined;
+  const fixed = scenario?.delayMs !== undefined || scenario?.rate !== undefined;
   const head = ['target', 'req/s', 'p50 ms', 'p99 ms', 'CPU µs/req', 'peak RSS MiB', '÷ nginx', '÷ HAProxy', '÷ direct'];
   if (fixed) head.push('+p50 ms vs direct', '+p99 ms vs direct');
   head.push('CPU/req ÷ nginx', 'spread req/s (min–max)', 'spread p99 ms', 'notes');
