@@ -29,6 +29,27 @@ const H1 = ['direct', 'nginx', 'haproxy', 'ferry', 'node-floor', 'fastify-http-p
 const FIXED_RATE = ['direct', 'nginx', 'haproxy', 'ferry', 'ferry-full', 'node-floor', 'fastify-http-proxy', 'http-proxy'];
 const FIXED_RATE_AWAKE = ['direct', 'nginx', 'haproxy', 'ferry', 'ferry-full'];
 
+const RATE_5K: LoadScenario = {
+  id: 'rate-5k', title: 'Fixed rate 5,000 req/s, open loop (paced-load: Poisson arrivals, 64 connections), 100 B', front: 'http', path: '/', tool: 'paced', rate: 5000, minRuns: 5,
+  targets: FIXED_RATE,
+  note: 'Latency at a moderate fixed rate: read the added p50/p99 over direct, not req/s (every target gets the same rate). Requests start at their scheduled times whatever the responses do, and latency counts from the scheduled start.',
+};
+
+const FIXED_5K: LoadScenario = {
+  id: 'fixed-5k', title: 'Bursts at ≈ 5k req/s (wrk, 64 connections, exponentially distributed gaps of mean 12 ms per connection, millisecond timers), 100 B', front: 'http', path: '/', tool: 'wrk', delayMs: 12, minRuns: 5,
+  targets: FIXED_RATE,
+  note: 'wrk times its pauses in whole milliseconds, so the requests due in one millisecond leave together: half of the requests arrive with 7 or more others and 1 % with 18 or more. The added p99 here is how fast each proxy drains such a burst; rate-5k is the same rate without the bursts.',
+};
+
+/** A fixed-rate scenario's twin with idle CPUs polling instead of halting (the PM QoS hold), for the proxies that keep up best. */
+function awake(s: LoadScenario, load: string, why = ''): LoadScenario {
+  return {
+    ...s, id: `${s.id}-awake`, awakeCpus: true, targets: FIXED_RATE_AWAKE,
+    title: `${load} as in ${s.id}, with idle CPUs polling instead of halting (PM QoS CPU latency 0), 100 B`,
+    note: `The same load as ${s.id}, with \`/dev/cpu_dma_latency\` held at 0${why ? ` ${why}` : '.'}`,
+  };
+}
+
 export const LOAD_SCENARIOS: LoadScenario[] = [
   { id: 'http-100b', title: 'HTTP/1.1, 100 B response, 64 connections', front: 'http', path: '/', tool: 'wrk', targets: H1 },
   { id: 'http-1k', title: 'HTTP/1.1, 1 KiB response, 64 connections', front: 'http', path: '/1k', tool: 'wrk', targets: H1 },
@@ -44,18 +65,10 @@ export const LOAD_SCENARIOS: LoadScenario[] = [
   { id: 'grpc', title: 'gRPC unary over h2c (h2load -c16 -m8) to a @grpc/grpc-js server, 100 B messages', front: 'grpc', path: '/bench.Echo/Unary', tool: 'h2load',
     targets: ['direct', 'nginx', 'haproxy', 'ferry'],
     note: 'The upstream is a Node gRPC server on CPU 1, so direct is far below the nginx upstream ceiling. p50 = mean, p99 = max (h2load).' },
-  { id: 'rate-5k', title: 'Fixed rate 5,000 req/s, open loop (paced-load: Poisson arrivals, 64 connections), 100 B', front: 'http', path: '/', tool: 'paced', rate: 5000, minRuns: 5,
-    targets: FIXED_RATE,
-    note: 'Latency at a moderate fixed rate: read the added p50/p99 over direct, not req/s (every target gets the same rate). Requests start at their scheduled times whatever the responses do, and latency counts from the scheduled start.' },
-  { id: 'rate-5k-awake', title: 'Fixed rate 5,000 req/s as in rate-5k, with idle CPUs polling instead of halting (PM QoS CPU latency 0), 100 B', front: 'http', path: '/', tool: 'paced', rate: 5000, minRuns: 5,
-    awakeCpus: true, targets: FIXED_RATE_AWAKE,
-    note: 'The same load as rate-5k, with `/dev/cpu_dma_latency` held at 0 as latency tests do: a request that reaches an idle virtual CPU no longer waits for it to wake, so the added latency is the proxy\'s own work and queueing.' },
-  { id: 'fixed-5k', title: 'Bursts at ≈ 5k req/s (wrk, 64 connections, exponentially distributed gaps of mean 12 ms per connection, millisecond timers), 100 B', front: 'http', path: '/', tool: 'wrk', delayMs: 12, minRuns: 5,
-    targets: FIXED_RATE,
-    note: 'wrk times its pauses in whole milliseconds, so the requests due in one millisecond leave together: a request arrives with 6–7 others on average and, for 1 % of requests, with 18 or more. The added p99 here is how fast each proxy drains such a burst; rate-5k is the same rate without the bursts.' },
-  { id: 'fixed-5k-awake', title: 'Bursts at ≈ 5k req/s as in fixed-5k, with idle CPUs polling instead of halting (PM QoS CPU latency 0), 100 B', front: 'http', path: '/', tool: 'wrk', delayMs: 12, minRuns: 5,
-    awakeCpus: true, targets: FIXED_RATE_AWAKE,
-    note: 'The same load as fixed-5k, with `/dev/cpu_dma_latency` held at 0.' },
+  RATE_5K,
+  awake(RATE_5K, 'Fixed rate 5,000 req/s', 'as latency tests do: a request that reaches an idle virtual CPU no longer waits for it to wake, so the added latency is the proxy\'s own work and queueing.'),
+  FIXED_5K,
+  awake(FIXED_5K, 'Bursts at ≈ 5k req/s'),
   { id: 'routes', title: 'Ferry route-table size: 10 vs 1,000 vs 10,000 PathPrefix routes, request hits the middle one, 100 B', front: 'http', path: '', tool: 'wrk',
     targets: ['ferry@routes=10', 'ferry@routes=1000', 'ferry@routes=10000'], refScenario: 'http-100b' },
   { id: 'ferry-full', title: 'Ferry with features on: 90/10 weighted split, RequestHeaderModifier, metrics, access log to a file, 100 B', front: 'http', path: '/', tool: 'wrk',
