@@ -67,6 +67,7 @@ static char request[1024];
 static size_t request_len;
 static int port;
 static int epfd;
+static int tfd = -1; /* the schedule's timer, once the schedule starts */
 static uint64_t measure_from; /* requests scheduled before this are warm-up */
 
 static uint64_t now_ns(void) {
@@ -304,6 +305,22 @@ static void print_pcts(const char *name, uint64_t *v, size_t n) {
          pct(v, n, 50), pct(v, n, 90), pct(v, n, 99), pct(v, n, 99.9), n ? (double)v[n - 1] / 1e6 : 0.0);
 }
 
+/* Waits up to timeout_ms for responses (or the schedule's timer), reads them, and starts queued requests. */
+static void serve_events(int timeout_ms) {
+  struct epoll_event events[256];
+  int n = epoll_wait(epfd, events, 256, timeout_ms);
+  if (n < 0 && errno != EINTR) die("epoll_wait");
+  for (int k = 0; k < n; k++) {
+    if (events[k].data.u64 == TIMER_TAG) {
+      uint64_t expirations;
+      if (read(tfd, &expirations, sizeof expirations) < 0 && errno != EAGAIN) die("read timerfd");
+      continue;
+    }
+    on_readable((int)events[k].data.u64);
+  }
+  dispatch();
+}
+
 /*
  * Each connection serves one request before the clock starts, so a run measures requests on
  * established keep-alive connections, as the scenarios mean, and not the server accepting every
@@ -315,13 +332,9 @@ static void prime(void) {
   for (int i = 0; i < nconns; i++) enqueue(t);
   dispatch();
   const uint64_t give_up = t + 10000000000ull;
-  struct epoll_event events[256];
   while (qhead != qtail || nidle < nconns) {
     if (now_ns() > give_up) { fprintf(stderr, "paced-load: the first request on each connection got no response within 10 s\n"); exit(2); }
-    int n = epoll_wait(epfd, events, 256, 100);
-    if (n < 0 && errno != EINTR) die("epoll_wait");
-    for (int k = 0; k < n; k++) on_readable((int)events[k].data.u64);
-    dispatch();
+    serve_events(100);
   }
 }
 
@@ -360,7 +373,7 @@ int main(int argc, char **argv) {
   for (int i = 0; i < nconns; i++) open_conn(i);
   prime();
 
-  int tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK);
+  tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK);
   if (tfd < 0) die("timerfd_create");
   struct epoll_event tev = {.events = EPOLLIN, .data.u64 = TIMER_TAG};
   if (epoll_ctl(epfd, EPOLL_CTL_ADD, tfd, &tev) < 0) die("epoll_ctl timer");
@@ -373,7 +386,6 @@ int main(int argc, char **argv) {
   int scheduling = 1;
   uint64_t drain_until = 0;
 
-  struct epoll_event events[256];
   for (;;) {
     if (scheduling) {
       uint64_t now = now_ns();
@@ -394,17 +406,7 @@ int main(int argc, char **argv) {
       if (qhead == qtail && nidle == nconns) break;
       if (now_ns() > drain_until) { errors += (long long)(nconns - nidle); break; }
     }
-    int n = epoll_wait(epfd, events, 256, scheduling ? -1 : 100);
-    if (n < 0 && errno != EINTR) die("epoll_wait");
-    for (int k = 0; k < n; k++) {
-      if (events[k].data.u64 == TIMER_TAG) {
-        uint64_t expirations;
-        if (read(tfd, &expirations, sizeof expirations) < 0 && errno != EAGAIN) die("read timerfd");
-        continue;
-      }
-      on_readable((int)events[k].data.u64);
-    }
-    dispatch();
+    serve_events(scheduling ? -1 : 100);
   }
 
   printf("{\"requests\":%zu,\"seconds\":%.3f,\"rate\":%.1f,\"connections\":%d,\"errors\":%lld,\"non2xx\":%lld,\"late\":%lld,\"dropped\":%lld,",
