@@ -315,6 +315,33 @@ test('headers timeout: a head that does not arrive in time gets 408 and the conn
   assert.equal(up.seen.length, 0);
 });
 
+test('a request whose first bytes could open the HTTP/2 preface is served as HTTP/1.1 once a byte differs', async (t) => {
+  const { up } = await describingUpstream(t);
+  const port = await proxyTo(t, up.port);
+  const c = await RawClient.open(t, port);
+  c.send('PR');
+  await new Promise<void>((resolve) => c.socket.write('', () => resolve()));
+  c.send('OPFIND /dav HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n');
+  const [r] = await c.waitResponses(1);
+  assert.equal(r.status, 200);
+  assert.equal(r.body, 'PROPFIND /dav ');
+});
+
+test('a connection that sends part of the HTTP/2 preface and stops gets 408 at the headers timeout; one that ends there is closed', async (t) => {
+  const up = await echoUpstream(t);
+  const port = await proxyTo(t, up.port, { headersTimeoutMs: 200 });
+  const stalled = await RawClient.open(t, port);
+  stalled.send('PRI * HTTP/2.0\r\n\r\n');
+  await stalled.waitClosed();
+  assert.match(stalled.data, /^HTTP\/1\.1 408 Request Timeout\r\n/);
+  const ended = await RawClient.open(t, port);
+  ended.send('PRI * HT');
+  ended.socket.end();
+  await ended.waitClosed();
+  assert.equal(ended.data, '');
+  assert.equal(up.seen.length, 0);
+});
+
 test('request timeout: a body that does not arrive in time gets 408', async (t) => {
   const up = await echoUpstream(t);
   const port = await proxyTo(t, up.port, { requestTimeoutMs: 300 });

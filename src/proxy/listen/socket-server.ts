@@ -1,7 +1,7 @@
 /**
- * One bound socket and everything on it. Cleartext sockets sniff each connection for the HTTP/2
- * preface (prior-knowledge h2c) and hand it to Ferry's HTTP/1.1 connection handler (h1/) or to an
- * Http2Server; TLS sockets pick by ALPN the same way, with certificates chosen by SNI. Both carry the
+ * One bound socket and everything on it. Cleartext connections go to Ferry's HTTP/1.1 connection
+ * handler (h1/), which passes those opening with the HTTP/2 preface (prior-knowledge h2c) to an
+ * Http2Server; TLS connections pick one of the two by ALPN, with certificates chosen by SNI. Both carry the
  * hardening limits in ProxyLimits (header size and count, headers/request/keep-alive timeouts,
  * requests per connection, HTTP/2 stream concurrency), and every socket, session and stream has an
  * error handler. The runtime (routes for this socket) is swapped in place by apply(); drain() stops
@@ -18,7 +18,6 @@ import { H2Downstream } from '../http/downstream.ts';
 import { H1Connections } from '../h1/connections.ts';
 import type { BoundSocket, ResolvedLimits } from '../types.ts';
 import { ALPN, buildTls, type TlsRuntime } from './tls.ts';
-import { sniffPreface } from './sniff.ts';
 
 const noop = () => {};
 
@@ -43,7 +42,7 @@ export class SocketServer implements SocketContext {
     this.protocol = runtime.spec.protocol;
     this.bound = { key: runtime.spec.key, host: runtime.spec.bindHost, port: runtime.spec.bindPort, protocol: this.protocol };
 
-    this.#h1 = new H1Connections(this, limits);
+    this.#h1 = new H1Connections(this, limits, this.protocol === 'HTTP' ? (socket) => this.#h2.emit('connection', socket) : null);
 
     const h2 = http2.createServer({
       settings: { maxConcurrentStreams: limits.h2MaxConcurrentStreams, maxHeaderListSize: limits.maxHeaderBytes, enablePush: false },
@@ -77,22 +76,12 @@ export class SocketServer implements SocketContext {
         const wanted = this.#tls!.select((socket as tls.TLSSocket & { servername?: string }).servername || '').minVersion;
         if (wanted === 'TLSv1.3' && socket.getProtocol() !== 'TLSv1.3') { socket.destroy(); return; }
         if (socket.alpnProtocol === 'h2') this.#h2.emit('connection', socket);
-        else this.#h1.accept(socket, null);
+        else this.#h1.accept(socket);
       });
       server.on('tlsClientError', noop);
       this.#listener = server;
     } else {
-      this.#listener = net.createServer({ noDelay: true, allowHalfOpen: true }, (socket) => {
-        sniffPreface(socket, limits.headersTimeoutMs, (isH2, first) => {
-          if (isH2) {
-            socket.pause();
-            socket.unshift(first);
-            this.#h2.emit('connection', socket);
-          } else {
-            this.#h1.accept(socket, first);
-          }
-        });
-      });
+      this.#listener = net.createServer({ noDelay: true, allowHalfOpen: true }, (socket) => this.#h1.accept(socket));
     }
     this.#listener.on('connection', (socket: net.Socket) => {
       socket.on('error', noop);
