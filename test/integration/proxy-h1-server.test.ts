@@ -204,6 +204,28 @@ test('an idle keep-alive connection the client shuts down is closed at once, not
   await c.waitClosed(2_000);
 });
 
+test('Connection: close: the whole response, small or larger than the socket takes at once, then the connection ends; a request pipelined behind it is not served', async (t) => {
+  const big = 'b'.repeat(4 << 20);
+  const up = await echoUpstream(t, (req, res) => res.end(req.url === '/big' ? big : 'small'));
+  const port = await proxyTo(t, up.port);
+  for (const path of ['/small', '/big']) {
+    const c = await RawClient.open(t, port);
+    c.send(`GET ${path} HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n`);
+    await c.waitClosed();
+    const [r] = c.responses();
+    assert.equal(r.status, 200);
+    assert.equal(r.headers.connection, 'close');
+    assert.equal(r.body.length, path === '/big' ? big.length : 5);
+  }
+  const piped = await RawClient.open(t, port);
+  piped.send('GET /small HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\nGET /after HTTP/1.1\r\nHost: h\r\n\r\n');
+  await piped.waitClosed();
+  const answers = piped.responses();
+  assert.equal(answers.length, 1);
+  assert.equal(answers[0].body, 'small');
+  assert.deepEqual(up.seen.map((s) => s.url), ['/small', '/big', '/small']);
+});
+
 test('HTTP/1.0: closed after the response unless keep-alive was asked; close-delimited body without Content-Length', async (t) => {
   const up = await echoUpstream(t, (req, res) => {
     if (req.url === '/stream') { res.write('ab'); res.end('cd'); return; }

@@ -363,7 +363,7 @@ export class H1ServerConnection implements BodySource {
   /** The response of the request in progress has been written to the socket in full. */
   // HOT PATH
   responseDone(res: H1Downstream): void {
-    if (res.closing || this.#owner.sc.draining) this.#closeGracefully();
+    if (res.closing || this.#owner.sc.draining) this.#closeAfterResponse();
     else if (this.#off >= this.#buf.length) this.#idleSince = Date.now();
     // The exchange learns that its response is over, and the next request starts, once the caller is done.
     process.nextTick(afterResponse, this, res);
@@ -409,6 +409,26 @@ export class H1ServerConnection implements BodySource {
   #refuse(status: number): void {
     if (this.#closing) return;
     this.socket.write(refusal(status));
+    this.#closeGracefully();
+  }
+
+  /**
+   * The response that ends the connection is written. When the client said it sends nothing more
+   * (`Connection: close`, an HTTP/1.0 request without keep-alive, or its own FIN), its request was
+   * read in full, nothing of it waits unread and the response is all in the kernel, the socket is
+   * closed at once: the kernel sends the response, then FIN. Otherwise Ferry half-closes and reads
+   * on until the client closes (RFC 9112 §9.6), so a close with unread bytes cannot reset the
+   * connection before the client has read its response.
+   */
+  #closeAfterResponse(): void {
+    const said = !this.#keepAlive || this.#peerEnded;
+    if (said && this.#received && this.#off >= this.#buf.length && this.socket.writableLength === 0 && !this.#closing) {
+      this.#closing = true;
+      this.#buf = EMPTY;
+      this.#off = 0;
+      this.socket.destroy();
+      return;
+    }
     this.#closeGracefully();
   }
 
