@@ -31,6 +31,8 @@ export interface WrkOptions {
   seconds: number;
   /** Pace each connection: milliseconds between requests (fixed-rate scenario). */
   delayMs?: number;
+  /** Send `Connection: close`: a new connection for every request. */
+  newConnections?: boolean;
   workDir: string;
 }
 
@@ -66,7 +68,9 @@ async function runPinned(cmd: string, args: string[], timeoutMs: number): Promis
 
 export async function wrk(o: WrkOptions): Promise<LoadResult> {
   const script = wrkScript(o.workDir, o.delayMs);
-  const args = ['-t1', `-c${o.connections}`, `-d${o.seconds}s`, '--timeout', '5s', '-s', script, o.url];
+  const args = ['-t1', `-c${o.connections}`, `-d${o.seconds}s`, '--timeout', '5s', '-s', script];
+  if (o.newConnections) args.push('-H', 'Connection: close');
+  args.push(o.url);
   const { out, code, cpu } = await runPinned('wrk', args, (o.seconds + 30) * 1000);
   const m = /WRKJSON (\{.*\})/.exec(out);
   if (!m) throw new Error(`wrk failed (exit ${code}): ${out.trim().slice(-400)}`);

@@ -71,7 +71,7 @@ async function load(s: LoadScenario, t: TargetSpec, r: Running, env: Env, second
   const path = requestPath(s, t);
   const scheme = (s.front === 'https' || s.front === 'h2') && !r.plain ? 'https' : 'http';
   const url = `${scheme}://127.0.0.1:${r.port}${path}`;
-  if (s.tool === 'wrk') return wrk({ url, connections: 64, seconds, delayMs: s.delayMs, workDir: env.dir });
+  if (s.tool === 'wrk') return wrk({ url, connections: 64, seconds, delayMs: s.delayMs, newConnections: s.newConnections, workDir: env.dir });
   if (s.tool === 'paced') return paced({ port: r.port, path, rate: s.rate!, connections: 64, seconds });
   if (s.front === 'grpc') {
     const dataFile = join(env.dir, 'grpc-request.bin');

@@ -12,6 +12,8 @@ export interface LoadScenario {
   targets: string[];
   /** Pace wrk connections (fixed-rate scenario): ms between requests on each connection. */
   delayMs?: number;
+  /** wrk sends `Connection: close`: every request opens a new connection (the cost of accepting and closing). */
+  newConnections?: boolean;
   /** Requests per second for paced-load (open-loop fixed-rate scenarios). */
   rate?: number;
   /** Hold the PM QoS CPU latency request at 0 during the rounds, so idle CPUs poll instead of halting (bench/lib/cpu-latency.ts). */
@@ -52,6 +54,9 @@ function awake(s: LoadScenario, load: string, why = ''): LoadScenario {
 
 export const LOAD_SCENARIOS: LoadScenario[] = [
   { id: 'http-100b', title: 'HTTP/1.1, 100 B response, 64 connections', front: 'http', path: '/', tool: 'wrk', targets: H1 },
+  { id: 'http-new-conn', title: 'HTTP/1.1, 100 B response, a new connection per request (`Connection: close`), 64 at a time', front: 'http', path: '/', tool: 'wrk',
+    newConnections: true, targets: ['direct', 'nginx', 'haproxy', 'ferry', 'fastify-http-proxy'],
+    note: 'Each request is a TCP connection accepted, served once and closed by the proxy (the upstream side stays keep-alive): what clients without keep-alive, health checkers and short-lived jobs cost.' },
   { id: 'http-1k', title: 'HTTP/1.1, 1 KiB response, 64 connections', front: 'http', path: '/1k', tool: 'wrk', targets: H1 },
   { id: 'http-64k', title: 'HTTP/1.1, 64 KiB response, 64 connections (upstream sendfile off)', front: 'http', path: '/64k', tool: 'wrk', targets: H1 },
   {
