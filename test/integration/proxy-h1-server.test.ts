@@ -204,6 +204,53 @@ test('an idle keep-alive connection the client shuts down is closed at once, not
   await c.waitClosed(2_000);
 });
 
+/**
+ * A client that keeps its sending side open after the proxy's FIN, to tell the two ways Ferry closes
+ * apart: a socket closed at once answers what arrives next with a reset (the client's next write
+ * fails), a lingering one reads and discards it and closes cleanly once the client ends.
+ */
+class HalfOpenClient {
+  readonly socket: net.Socket;
+  data = '';
+  error: string | null = null;
+  readonly #ended: Promise<void>;
+  readonly #closed: Promise<boolean>;
+
+  constructor(t: TestContext, port: number) {
+    this.socket = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true });
+    this.socket.on('data', (d: Buffer) => { this.data += d.toString('latin1'); });
+    this.socket.on('error', (e: NodeJS.ErrnoException) => { this.error ??= e.code ?? e.message; });
+    this.#ended = new Promise((resolve) => this.socket.once('end', resolve));
+    this.#closed = new Promise((resolve) => this.socket.once('close', resolve));
+    t.after(() => this.socket.destroy());
+  }
+
+  /**
+   * Sends `request`, waits for the proxy's FIN, then writes until a write fails: within 500 ms, well
+   * before a lingering close gives up on the client (1–2 s) and would reset too.
+   */
+  async expectResetAfterFin(request: string): Promise<void> {
+    this.socket.write(request);
+    await this.#ended;
+    await eventually(() => {
+      this.socket.write('GET /late HTTP/1.1\r\nHost: h\r\n\r\n');
+      return this.error !== null;
+    }, { timeoutMs: 500, message: 'writes after the FIN were not refused' });
+    assert.match(this.error!, /^(EPIPE|ECONNRESET)$/);
+  }
+
+  /** Sends `request`, waits for the proxy's FIN, writes more, ends, and expects a clean close. */
+  async expectLingerAfterFin(request: string): Promise<void> {
+    this.socket.write(request);
+    await this.#ended;
+    for (let i = 0; i < 3; i++) await new Promise<void>((resolve) => this.socket.write('GET /late HTTP/1.1\r\nHost: h\r\n\r\n', () => resolve()));
+    this.socket.end();
+    const hadError = await this.#closed;
+    assert.equal(this.error, null);
+    assert.equal(hadError, false);
+  }
+}
+
 test('Connection: close: the whole response, small or larger than the socket takes at once, then the connection ends; a request pipelined behind it is not served', async (t) => {
   const big = 'b'.repeat(4 << 20);
   const up = await echoUpstream(t, (req, res) => res.end(req.url === '/big' ? big : 'small'));
@@ -224,6 +271,23 @@ test('Connection: close: the whole response, small or larger than the socket tak
   assert.equal(answers.length, 1);
   assert.equal(answers[0].body, 'small');
   assert.deepEqual(up.seen.map((s) => s.url), ['/small', '/big', '/small']);
+});
+
+test('after the last response Ferry closes at once only when the client said it sends nothing more and nothing of it is unread; otherwise it lingers', async (t) => {
+  const up = await echoUpstream(t, (req, res) => res.end(req.url));
+  const port = await proxyTo(t, up.port, { maxRequestsPerSocket: 1 });
+  const said = new HalfOpenClient(t, port);
+  await said.expectResetAfterFin('GET /said HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n');
+  assert.match(said.data, /\r\n\r\n\/said$/);
+  // Ferry decides to close (the request limit) on a keep-alive request: the client may still be sending.
+  const limited = new HalfOpenClient(t, port);
+  await limited.expectLingerAfterFin('GET /limited HTTP/1.1\r\nHost: h\r\n\r\n');
+  assert.match(limited.data, /\r\n\r\n\/limited$/);
+  // The client said close but pipelined more: those bytes are unread, so closing now would reset.
+  const piped = new HalfOpenClient(t, port);
+  await piped.expectLingerAfterFin('GET /piped HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\nGET /next HTTP/1.1\r\nHost: h\r\n\r\n');
+  assert.match(piped.data, /\r\n\r\n\/piped$/);
+  assert.deepEqual(up.seen.map((s) => s.url), ['/said', '/limited', '/piped']);
 });
 
 test('HTTP/1.0: closed after the response unless keep-alive was asked; close-delimited body without Content-Length', async (t) => {

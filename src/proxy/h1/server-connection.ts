@@ -422,9 +422,9 @@ export class H1ServerConnection implements BodySource {
    * connection before the client has read its response.
    */
   #closeAfterResponse(): void {
-    const said = !this.#keepAlive || this.#peerEnded;
+    const clientDone = !this.#keepAlive || this.#peerEnded;
     if (this.#closing) return;
-    if (said && this.#received && this.#off >= this.#buf.length && this.socket.writableLength === 0) {
+    if (clientDone && this.#received && this.#off >= this.#buf.length && this.socket.writableLength === 0) {
       this.#closing = true;
       this.#buf = EMPTY;
       this.#off = 0;
