@@ -422,8 +422,8 @@ export class H1ServerConnection implements BodySource {
    * connection before the client has read its response.
    */
   #closeAfterResponse(): void {
-    const clientDone = !this.#keepAlive || this.#peerEnded;
     if (this.#closing) return;
+    const clientDone = !this.#keepAlive || this.#peerEnded;
     if (clientDone && this.#received && this.#off >= this.#buf.length && this.socket.writableLength === 0) {
       this.#closing = true;
       this.#buf = EMPTY;
